@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+/* io.c: opening input, reading and writing whole buffers, exiting. */
+#define _GNU_SOURCE		/* F_SETPIPE_SZ */
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cvx.h"
+
+static bool
+is_stdin(const char *path)
+{
+	return path == NULL || strcmp(path, "-") == 0;
+}
+
+int
+cvx_open_input(const char *path)
+{
+	if (is_stdin(path))
+		return 0;
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+const char *
+cvx_input_name(const char *path)
+{
+	return is_stdin(path) ? "stdin" : path;
+}
+
+ssize_t
+cvx_read_full(int fd, void *buf, size_t n)
+{
+	size_t got = 0;
+	ssize_t r;
+
+	while (got < n) {
+		r = read(fd, (char *)buf + got, n - got);
+		if (r == 0)
+			break;
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
+int
+cvx_write_all(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+void
+cvx_pipe_grow(int fd)
+{
+#ifdef F_SETPIPE_SZ
+	struct stat st;
+
+	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) &&
+	    fcntl(fd, F_GETPIPE_SZ) < CVX_IOSIZE)
+		(void)fcntl(fd, F_SETPIPE_SZ, CVX_IOSIZE);
+#else
+	(void)fd;
+#endif
+}
+
+int
+cvx_close_stdout(void)
+{
+	/* fclose alone can hide the error of the last fflush: check both. */
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		warn("stdout");
+		(void)fclose(stdout);
+		return 1;
+	}
+	if (fclose(stdout) != 0) {
+		warn("stdout");
+		return 1;
+	}
+	return 0;
+}

@@ -1,0 +1,38 @@
+# Shared set-up for every .bats file: load with `load test_helper`.
+
+bats_load_library bats-support
+bats_load_library bats-assert
+
+# The binaries under test: $CVX_BUILD (set by `make check`), else build/.
+CVX_BUILD=${CVX_BUILD:-$(cd "$BATS_TEST_DIRNAME/.." && pwd)/build}
+PATH=$CVX_BUILD:$PATH
+export CVX_BUILD PATH
+
+# The project root and the real exports kept beside it (never copied in).
+ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+CORPUS=${CVX_CORPUS:-$ROOT/../shared/corpus/real}
+export ROOT CORPUS
+
+# Sanitizer builds: fail on the first report; libraries' own leaks at exit
+# are not ours to fix.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+# Skip when a prerequisite is missing, except under CI, where the missing
+# prerequisite is the failure.
+require() {
+	if [ -n "${CI:-}" ]; then
+		fail "missing under CI: $*"
+	fi
+	skip "$*"
+}
+
+# The real corpus must be there under CI; elsewhere its absence skips.
+require_corpus() {
+	[ -d "$CORPUS" ] || require "real corpus not found at $CORPUS"
+}
+
+# A fresh scratch directory for one test, removed by bats afterwards.
+scratch() {
+	mktemp -d "$BATS_TEST_TMPDIR/XXXXXX"
+}
