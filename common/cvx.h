@@ -299,4 +299,12 @@ void cvx_tag_build(struct cvx_buf *tag, const char *table,
 void cvx_out_tagged(struct cvx_out *o, const struct cvx_buf *tag,
     const char *doc, size_t n);
 
+/* @@ section: cvx-unzip @@ */
+
+/* @@ section: cvx-count / cvx-sha @@ */
+
+/* @@ section: cvx-jsonl-map @@ */
+
+/* @@ section: cvx-pg-load @@ */
+
 #endif /* CVX_H */
