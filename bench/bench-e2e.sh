@@ -1,0 +1,195 @@
+#!/bin/bash
+# The main job end to end on the big synthetic export, in one run,
+# interleaved with the anchor that does the same job with common tools:
+#
+#   cvx:    cvx-sha -C | cvx-unzip -t … | cvx-jsonl-map -f map.jq
+#           | cvx-pg-load --mode merge --key convex_id       (one transaction)
+#   anchor: sha256sum -c, then per target table
+#           unzip -p | jq -r '…|@tsv' | psql -c '\copy …'    (seven commits)
+#
+# Both load the laravel-chat schema (examples/laravel-chat/schema.sql, with
+# its reference triggers) in a private PostgreSQL, from empty tables, and
+# must produce the same rows: compared after each run (all columns but the
+# bigint ids, which the Convex ids they come from stand for).  Prints the
+# time of each run, the ratio cvx / anchor and the peak RSS of each stage.
+#
+#   bench/bench-e2e.sh [EXPORT.zip]     default bench/data/chat-1m.zip
+#   REPS=3 CVX_BUILD=… bench/bench-e2e.sh
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${CVX_BUILD:-$root/build}
+zip=${1:-$root/bench/data/chat-1m.zip}
+reps=${REPS:-2}
+map=$root/examples/laravel-chat/map.jq
+tables="users threads agent_conversations runs run_events messages
+agent_conversation_messages"
+
+[ -f "$zip" ] || { echo "bench-e2e: $zip: missing (bench/gen-export.py)" >&2; exit 1; }
+for t in cvx-sha cvx-unzip cvx-jsonl-map cvx-pg-load; do
+	[ -x "$build/$t" ] || { echo "bench-e2e: $build/$t: not built" >&2; exit 1; }
+done
+
+work=$(mktemp -d /tmp/cvxbench.XXXXXX)
+pgdir=$(mktemp -d /tmp/cvxpg.XXXXXX)
+cleanup() {
+	"$root/tests/pg-server" stop "$pgdir" || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+"$root/tests/pg-server" start "$pgdir" >/dev/null
+url() { echo "host=$pgdir dbname=$1 user=postgres"; }
+q() { local db=$1; shift; psql -X -q -v ON_ERROR_STOP=1 -d "$(url "$db")" "$@"; }
+
+q postgres -c 'CREATE DATABASE cvx' -c 'CREATE DATABASE anchor'
+for db in cvx anchor; do
+	q "$db" -c 'SET client_min_messages = warning' -f "$root/examples/laravel-chat/schema.sql"
+done
+# The checksum record and the owner-less threads: made once, shared.
+(cd "$(dirname "$zip")" && sha256sum "$(basename "$zip")") >"$work/sums"
+sed "s|  .*|  $zip|" "$work/sums" >"$work/sums.abs"
+"$build/cvx-unzip" --raw -t threads "$zip" | jq -c -n 'reduce inputs as $d ({};
+    if $d.userId == null then .[$d._id] = true else . end)' >"$work/skip.json"
+
+now() { date +%s.%N; }
+rss() { /usr/bin/time -f %M -o "$work/rss.$1" "${@:2}"; }
+maxrss() { sort -n "$work"/rss.* | tail -n 1; rm -f "$work"/rss.*; }
+
+run_cvx() {
+	rss sha "$build/cvx-sha" -C "$work/sums.abs" <"$zip" 2>/dev/null |
+	    rss unzip "$build/cvx-unzip" -t users,threads,runs,messages |
+	    rss map "$build/cvx-jsonl-map" -f "$map" \
+		--slurpfile skip "$work/skip.json" |
+	    rss load "$build/cvx-pg-load" --mode merge --key convex_id \
+		--summary none -d "$(url cvx)"
+	for s in sha unzip map load; do
+		printf '%s=%sKiB ' "$s" "$(cat "$work/rss.$s")"
+	done >"$work/rss-cvx"
+	rm -f "$work"/rss.*
+}
+
+# The anchor's filters: one per target table, the same rules as map.jq.
+# ts: epoch milliseconds to the exact timestamptz text, rounded half to
+# even at the microsecond as cvx-pg-load does.  It works on the number's
+# text (jq 1.6 prints the shortest round trip, which is the exported text):
+# jq's own todate drops the milliseconds.
+jq_defs='
+def ts: if . == null then null else
+    (tostring | split(".")) as $p
+    | (($p[1] // "") + "0000") as $f
+    | ($f[3:4] | tonumber) as $d
+    | ($f[0:3] | tonumber) as $u3
+    | (($p[0] | tonumber) * 1000 + $u3
+      + (if $d > 5 or ($d == 5 and ($f[4:] | test("[1-9]")))
+         or ($d == 5 and $u3 % 2 == 1) then 1 else 0 end)) as $us
+    | ($us / 1000000 | floor) as $s
+    | ($s | todate | .[:-1]) + "."
+      + ("00000" + ($us - $s * 1000000 | tostring))[-6:] + "Z" end;
+def json: if . == null then null else tojson end;
+def owned: $skip[0][.threadId] != true;'
+declare -A src cols filt
+src[users]=users
+cols[users]=convex_id,name,email,image,role,token_identifier,created_at,updated_at
+filt[users]='[._id, .name, .email, .image, .role, .tokenIdentifier,
+    (._creationTime | ts), (._creationTime | ts)]'
+src[threads]=threads
+cols[threads]=convex_id,user_convex_id,title,status,last_message_at,created_at,updated_at
+filt[threads]='select(.userId != null) | [._id, .userId, .title, .status,
+    (.lastMessageAt | ts), (._creationTime | ts), (._creationTime | ts)]'
+src[agent_conversations]=threads
+cols[agent_conversations]=convex_id,user_convex_id,title,created_at,updated_at
+filt[agent_conversations]='select(.userId != null) | [._id, .userId, .title,
+    (._creationTime | ts), (._creationTime | ts)]'
+src[runs]=runs
+cols[runs]=convex_id,thread_convex_id,user_convex_id,model,status,started_at,finished_at,prompt_tokens,completion_tokens,created_at,updated_at
+filt[runs]='select(owned) | [._id, .threadId, .userId, .model, .status,
+    (.startedAt | ts), (.finishedAt | ts), .usage.promptTokens,
+    .usage.completionTokens, (._creationTime | ts), (._creationTime | ts)]'
+src[run_events]=runs
+cols[run_events]=convex_id,run_convex_id,seq,type,data,occurred_at,created_at,updated_at
+filt[run_events]='select(owned) | ._id as $r | (.events // [])
+    | range(0; length) as $i | .[$i]
+    | ["\($r)#\($i)", $r, $i, .type, .data, (.at | ts), (.at | ts), (.at | ts)]'
+src[messages]=messages
+cols[messages]=convex_id,thread_convex_id,user_convex_id,run_convex_id,role,content,position,metadata,created_at,updated_at
+filt[messages]='select(owned) | [._id, .threadId, .userId, .runId, .role,
+    .content, .position, (.metadata | json), (._creationTime | ts),
+    (._creationTime | ts)]'
+src[agent_conversation_messages]=messages
+cols[agent_conversation_messages]=convex_id,conversation_convex_id,user_convex_id,role,content,meta,created_at,updated_at
+filt[agent_conversation_messages]='select(owned) | [._id, .threadId,
+    .userId, .role, .content, (.metadata | json), (._creationTime | ts),
+    (._creationTime | ts)]'
+
+run_anchor() {
+	local t
+	rss sha sha256sum --quiet -c "$work/sums.abs" >/dev/null
+	for t in $tables; do
+		rss "unzip-$t" unzip -p "$zip" "${src[$t]}/documents.jsonl" |
+		    rss "jq-$t" jq -r --slurpfile skip "$work/skip.json" \
+			"$jq_defs ${filt[$t]} | @tsv" |
+		    rss "psql-$t" psql -X -q -v ON_ERROR_STOP=1 -d "$(url anchor)" \
+			-c "\\copy $t (${cols[$t]}) FROM STDIN WITH (NULL '')"
+	done
+	printf 'sha256sum=%sKiB unzip=%sKiB jq=%sKiB psql=%sKiB ' \
+	    "$(cat "$work/rss.sha")" \
+	    "$(cat "$work"/rss.unzip-* | sort -n | tail -n 1)" \
+	    "$(cat "$work"/rss.jq-* | sort -n | tail -n 1)" \
+	    "$(cat "$work"/rss.psql-* | sort -n | tail -n 1)" >"$work/rss-anchor"
+	rm -f "$work"/rss.*
+}
+
+# Every column but the bigint ids (the Convex ids they come from are in).
+fingerprint() {
+	local t
+	for t in $tables; do
+		q "$1" -A -t -c "SELECT string_agg(format('%I', column_name),
+		    ', ' ORDER BY ordinal_position)
+		    FROM information_schema.columns WHERE table_name = '$t'
+		    AND table_schema = 'public' AND data_type <> 'bigint'
+		    OR table_name = '$t' AND table_schema = 'public'
+		    AND column_name IN ('position', 'prompt_tokens',
+			'completion_tokens')" >"$work/cols"
+		echo "$t $(q "$1" -A -t -c "COPY (SELECT $(cat "$work/cols")
+		    FROM $t ORDER BY convex_id) TO STDOUT" | sha256sum)"
+	done
+}
+
+empty_tables() {
+	q "$1" -c "TRUNCATE $(echo $tables | sed 's/ /, /g') RESTART IDENTITY"
+	q "$1" -c 'VACUUM ANALYZE'
+}
+
+echo "export: $zip ($(du -h "$zip" | cut -f1)), $reps runs each, interleaved"
+echo "machine: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+total_cvx=0 total_anchor=0
+for rep in $(seq "$reps"); do
+	for who in $([ $((rep % 2)) -eq 1 ] && echo "anchor cvx" || echo "cvx anchor"); do
+		empty_tables "$who"
+		sync
+		t0=$(now)
+		"run_$who"
+		t1=$(now)
+		dt=$(echo "$t1 - $t0" | bc)
+		printf '%-6s run %d: %6.1f s  peak RSS %s\n' "$who" "$rep" "$dt" \
+		    "$(cat "$work/rss-$who")"
+		if [ "$who" = cvx ]; then
+			total_cvx=$(echo "$total_cvx + $dt" | bc)
+		else
+			total_anchor=$(echo "$total_anchor + $dt" | bc)
+		fi
+	done
+	fingerprint cvx >"$work/fp.cvx"
+	fingerprint anchor >"$work/fp.anchor"
+	if ! cmp -s "$work/fp.cvx" "$work/fp.anchor"; then
+		echo "bench-e2e: the two loads differ:" >&2
+		diff "$work/fp.cvx" "$work/fp.anchor" >&2 || true
+		exit 1
+	fi
+done
+rows=$(q cvx -A -t -c "SELECT $(echo $tables | sed 's/\([a-z_]*\)/(SELECT count(*) FROM \1)/g; s/) (/) + (/g')")
+echo "rows per load: $rows (identical in both databases)"
+printf 'cvx / anchor: %.2f (total %.1f s vs %.1f s); cvx %.0f rows/s\n' \
+    "$(echo "$total_cvx / $total_anchor" | bc -l)" "$total_cvx" \
+    "$total_anchor" "$(echo "$rows * $reps / $total_cvx" | bc -l)"
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1,0 +1,94 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# bench-unzip.sh: cvx-unzip against bsdtar -xOf and unzip -p, in one run,
+# interleaved (the page cache of these machines is small and dropped
+# quickly: only ratios taken in one run mean something).
+#
+#   bench/bench-unzip.sh [-n ROUNDS] [ZIP]
+#
+# ZIP defaults to bench/data/chat-1m.zip (made by bench/gen-export.py).
+# Each round runs, in turn:
+#   cvx-unzip ZIP >/dev/null                       (tagging + validation)
+#   bsdtar -xOf ZIP '*/documents.jsonl' >/dev/null (the anchor)
+#   unzip -p ZIP '*/documents.jsonl' >/dev/null
+#   cat ZIP | cvx-unzip >/dev/null                 (a pipe: spooled first)
+#   cvx-unzip -l ZIP >/dev/null                    (inflate and count lines
+#       only: about the reading thread's share of the work, the critical
+#       path when the checking and tagging thread has a core of its own)
+# and the script prints the median wall time of each, its ratio to bsdtar,
+# the best wall time (the least disturbed by other work) and its ratio,
+# the median CPU time (user + system, all threads and children: with the
+# pipe, cat's share too), and the largest peak RSS seen (of cvx-unzip
+# itself for the pipe).  cvx-unzip inflates on one core and checks and
+# tags on the other: on a machine loaded by other work, wall time tends
+# towards CPU time.
+set -eu
+
+rounds=5
+while getopts n: opt; do
+	case $opt in
+	n) rounds=$OPTARG ;;
+	*) echo "usage: bench-unzip.sh [-n rounds] [zip]" >&2; exit 2 ;;
+	esac
+done
+shift $((OPTIND - 1))
+
+here=$(cd "$(dirname "$0")" && pwd)
+zip=${1:-$here/data/chat-1m.zip}
+bin=${CVX_BUILD:-$here/../build}/cvx-unzip
+[ -f "$zip" ] || { echo "bench-unzip: $zip: run bench/gen-export.py first" >&2; exit 1; }
+[ -x "$bin" ] || { echo "bench-unzip: $bin: run make first" >&2; exit 1; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# run NAME CMD: time CMD once, append "wall_s rss_kb cpu_s" to $tmp/NAME.
+run() {
+	name=$1
+	shift
+	/usr/bin/time -f '%e %M %U %S' -o "$tmp/t" sh -c "$*"
+	awk '{ print $1, $2, $3 + $4 }' "$tmp/t" >>"$tmp/$name"
+}
+
+# Warm the page cache once, so no tool pays for the first read.
+cat "$zip" >/dev/null
+for i in $(seq "$rounds"); do
+	run cvx "'$bin' '$zip' >/dev/null"
+	run bsdtar "bsdtar -xOf '$zip' '*/documents.jsonl' >/dev/null"
+	run unzip "unzip -p '$zip' '*/documents.jsonl' >/dev/null"
+	run list "'$bin' -l '$zip' >/dev/null"
+	# time(1) measures the shell, and so the RSS of its biggest child:
+	# cvx-unzip, not cat.
+	run pipe "cat '$zip' | '$bin' >/dev/null"
+done
+
+median() {
+	sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+
+base=$(cut -d' ' -f1 "$tmp/bsdtar" | median)
+printf 'zip: %s (%s bytes), %s rounds, %s\n' "$zip" \
+    "$(stat -c %s "$zip")" "$rounds" "$(uptime | sed 's/.*load/load/')"
+printf '%-22s %7s %6s %7s %6s %7s %6s %8s\n' tool wall_s ratio best_s \
+    ratio cpu_s ratio rss_kb
+bbase=$(cut -d' ' -f1 "$tmp/bsdtar" | sort -n | head -1)
+cbase=$(cut -d' ' -f3 "$tmp/bsdtar" | median)
+for name in cvx bsdtar unzip pipe list; do
+	t=$(cut -d' ' -f1 "$tmp/$name" | median)
+	c=$(cut -d' ' -f3 "$tmp/$name" | median)
+	b=$(cut -d' ' -f1 "$tmp/$name" | sort -n | head -1)
+	rss=$(cut -d' ' -f2 "$tmp/$name" | sort -n | tail -1)
+	case $name in
+	cvx) label="cvx-unzip FILE" ;;
+	bsdtar) label="bsdtar -xOf FILE" ;;
+	unzip) label="unzip -p FILE" ;;
+	pipe) label="cat FILE | cvx-unzip" ;;
+	list) label="cvx-unzip -l FILE" ;;
+	esac
+	printf '%-22s %7s %6s %7s %6s %7s %6s %8s\n' "$label" "$t" \
+	    "$(awk -v a="$t" -v b="$base" 'BEGIN { printf "%.2f", a / b }')" \
+	    "$b" \
+	    "$(awk -v a="$b" -v b="$bbase" 'BEGIN { printf "%.2f", a / b }')" \
+	    "$c" \
+	    "$(awk -v a="$c" -v b="$cbase" 'BEGIN { printf "%.2f", a / b }')" \
+	    "$rss"
+done

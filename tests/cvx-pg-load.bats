@@ -1,0 +1,596 @@
+# cvx-pg-load: connection, routing, columns, modes, errors and output
+# (issue 5), against a private PostgreSQL.  Value conversions are in
+# cvx-pg-load-values.bats.
+
+bats_require_minimum_version 1.5.0
+load test_helper
+load pg_helper
+
+setup_file() { pg_start; }
+teardown_file() { pg_stop; }
+setup() { pg_newdb; }
+
+# Write the documents on stdin to $BATS_TEST_TMPDIR/$1.
+docs() {
+	cat >"$BATS_TEST_TMPDIR/$1"
+}
+
+# N documents of table $1 with ids from $2 (default 1), ~100 bytes each.
+gen() {
+	python3 -c '
+import sys
+t, n, first = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+for i in range(first, first + n):
+    print("{\"_table\":\"%s\",\"id\":%d,\"v\":\"value %d %s\"}" % (t, i, i, "x" * 60))
+' "$1" "$2" "${3:-1}"
+}
+
+count() {
+	sql -c "SELECT count(*) FROM $1"
+}
+
+@test "documents go to the table named by _table" {
+	sql -c 'CREATE TABLE a (id int, v text)' -c 'CREATE TABLE b (id int, v text)'
+	{ gen a 3; gen b 5 10; gen a 2 20; } | docs in
+	run --separate-stderr cvx-pg-load -d "$DB" "$BATS_TEST_TMPDIR/in"
+	assert_success
+	[[ $stderr == *"a: 5 read, 5 inserted"* ]] || fail "$stderr"
+	run -0 sql -c 'SELECT string_agg(id::text, $$,$$ ORDER BY id) FROM a'
+	assert_output 1,2,3,20,21
+	run -0 count b
+	assert_output 5
+}
+
+@test "-t names the table of untagged documents" {
+	sql -c 'CREATE TABLE u (id int, v text)'
+	printf '{"id":1,"v":"x"}\n{"id":2}\n' | docs in
+	run -0 cvx-pg-load -d "$DB" -t u "$BATS_TEST_TMPDIR/in"
+	run -0 sql -c 'SELECT id, v FROM u ORDER BY id'
+	assert_output '1|x
+2|'
+}
+
+@test "an untagged document without -t is an error and nothing is loaded" {
+	sql -c 'CREATE TABLE a (id int, v text)'
+	{ gen a 2; echo '{"id":9}'; } | docs in
+	run --separate-stderr cvx-pg-load -d "$DB" "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	[[ $stderr == *"line 3: no _table"* ]] || fail "$stderr"
+	run -0 count a
+	assert_output 0
+}
+
+@test "the connection comes from DATABASE_URL, else from PG* variables" {
+	sql -c 'CREATE TABLE a (id int, v text)'
+	gen a 1 | docs in
+	run -0 env DATABASE_URL="$DB" cvx-pg-load "$BATS_TEST_TMPDIR/in"
+	run -0 env -u DATABASE_URL PGHOST="$PGDIR" PGDATABASE="$DBNAME" \
+	    PGUSER=postgres cvx-pg-load "$BATS_TEST_TMPDIR/in"
+	run -0 count a
+	assert_output 2
+}
+
+@test "a failed connection never prints the password" {
+	gen a 1 | docs in
+	run --separate-stderr cvx-pg-load \
+	    -d "postgresql://postgres:s3cretpw@/x?host=/nonexistent" \
+	    "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	[[ $stderr == "cvx-pg-load: database: "* ]] || fail "$stderr"
+	[[ $stderr != *s3cretpw* ]] || fail "password printed: $stderr"
+}
+
+@test "--schema loads into another schema" {
+	sql -c 'CREATE SCHEMA s2' -c 'CREATE TABLE s2.a (id int, v text)'
+	gen a 4 | docs in
+	run -0 cvx-pg-load -d "$DB" --schema s2 "$BATS_TEST_TMPDIR/in"
+	run -0 count s2.a
+	assert_output 4
+}
+
+@test "a component table loads into the table COMPONENT:TABLE" {
+	sql -c 'CREATE TABLE "agents/memory:notes" (id int, v text)'
+	echo '{"_table":"notes","_component":"agents/memory","id":1,"v":"x"}' | docs in
+	run -0 cvx-pg-load -d "$DB" "$BATS_TEST_TMPDIR/in"
+	run -0 sql -c 'SELECT id, v FROM "agents/memory:notes"'
+	assert_output '1|x'
+}
+
+@test "unnamed columns keep their DEFAULT, missing keys load as NULL" {
+	sql -c "CREATE TABLE t (id int, a text, b text DEFAULT 'B', c text DEFAULT 'C', s bigserial)"
+	docs in <<'J'
+{"_table":"t","id":1,"a":"x"}
+{"_table":"t","id":2,"b":"y"}
+{"_table":"t","id":3}
+J
+	for mode in insert replace; do
+		run -0 cvx-pg-load -d "$DB" -m $mode "$BATS_TEST_TMPDIR/in"
+	done
+	run -0 sql -c "SELECT id, coalesce(a, '-'), coalesce(b, '-'), c, s > 0 FROM t ORDER BY id"
+	assert_output '1|x|-|C|t
+2|-|y|C|t
+3|-|-|C|t'
+}
+
+@test "merge keeps the DEFAULT of unnamed columns and NULLs missing keys" {
+	sql -c "CREATE TABLE t (id int PRIMARY KEY, a text, b text DEFAULT 'B', c text DEFAULT 'C')"
+	docs in <<'J'
+{"_table":"t","id":1,"a":"x"}
+{"_table":"t","id":2,"b":"y"}
+J
+	run -0 cvx-pg-load -d "$DB" -m merge "$BATS_TEST_TMPDIR/in"
+	run -0 sql -c "SELECT id, coalesce(a, '-'), coalesce(b, '-'), c FROM t ORDER BY id"
+	assert_output '1|x|-|C
+2|-|y|C'
+}
+
+@test "a key with no column is an error listing the keys" {
+	sql -c 'CREATE TABLE t (id int, v text)'
+	docs in <<'J'
+{"_table":"t","id":1,"v":"ok"}
+{"_table":"t","id":2,"zeta":1,"v":"x","alpha":2}
+J
+	run --separate-stderr cvx-pg-load -d "$DB" "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	[[ $stderr == *"line 2: table t: no column for key(s) zeta, alpha"* ]] || fail "$stderr"
+	run -0 count t
+	assert_output 0
+}
+
+@test "--ignore-unknown drops keys with no column" {
+	sql -c 'CREATE TABLE t (id int, v text)'
+	echo '{"_table":"t","id":1,"zeta":1,"v":"x"}' | docs in
+	run -0 cvx-pg-load -d "$DB" --ignore-unknown "$BATS_TEST_TMPDIR/in"
+	run -0 sql -c 'SELECT id, v FROM t'
+	assert_output '1|x'
+}
+
+@test "--doc-column receives the whole document without its tag" {
+	sql -c 'CREATE TABLE t (id int, doc jsonb)'
+	docs in <<'J'
+{"_table":"t","id":1,"zeta":[1,"a\tb"],"v":{"w":null}}
+{"_component":"c","id":2,"_table":"t"}
+J
+	sql -c 'CREATE TABLE "c:t" (id int, doc json)'
+	run -0 cvx-pg-load -d "$DB" --doc-column doc "$BATS_TEST_TMPDIR/in"
+	run -0 sql -c 'SELECT id, doc FROM t' -c 'SELECT id, doc FROM "c:t"'
+	python3 - "$output" <<'P'
+import json, sys
+a, b = sys.argv[1].split("\n")
+assert a.split("|", 1)[0] == "1"
+assert json.loads(a.split("|", 1)[1]) == {"id": 1, "zeta": [1, "a\tb"], "v": {"w": None}}, a
+assert b == '2|{"id":2}', b
+P
+}
+
+@test "insert fails on a duplicate key and loads nothing" {
+	sql -c 'CREATE TABLE t (id int PRIMARY KEY, v text)'
+	{ gen t 5; gen t 1 3; } | docs in
+	run --separate-stderr cvx-pg-load -d "$DB" "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	[[ $stderr == *"line 6: table t: duplicate key"* ]] || fail "$stderr"
+	run -0 count t
+	assert_output 0
+}
+
+@test "merge inserts new rows, updates changed ones, skips unchanged" {
+	sql -c 'CREATE TABLE t (id int PRIMARY KEY, v text)'
+	gen t 5 | docs first
+	{ gen t 3; echo '{"_table":"t","id":4,"v":"changed"}'; gen t 2 6; } | docs second
+	run -0 cvx-pg-load -d "$DB" -m merge "$BATS_TEST_TMPDIR/first"
+	run --separate-stderr cvx-pg-load -d "$DB" -m merge --summary json "$BATS_TEST_TMPDIR/second"
+	assert_success
+	run -0 python3 -c 'import json,sys; t = json.loads(sys.argv[1])["tables"][0]; print(t["read"], t["inserted"], t["updated"], t["unchanged"])' "$output"
+	assert_output '6 2 1 3'
+	run -0 sql -c "SELECT v FROM t WHERE id = 4"
+	assert_output changed
+	run -0 count t
+	assert_output 7
+}
+
+@test "merge twice leaves the table identical and rewrites no row" {
+	sql -c 'CREATE TABLE t (id int PRIMARY KEY, v text, j json, f float8[])'
+	python3 -c '
+for i in range(1, 3001):
+    print("{\"_table\":\"t\",\"id\":%d,\"v\":\"v%d\",\"j\":{\"k\":[%d]},\"f\":[-0.0,%d.5]}" % (i, i, i, i))
+' | docs in
+	run -0 cvx-pg-load -d "$DB" -m merge "$BATS_TEST_TMPDIR/in"
+	dump_table t >"$BATS_TEST_TMPDIR/one"
+	sql -c 'SELECT id, xmin FROM t ORDER BY id' >"$BATS_TEST_TMPDIR/xmin1"
+	run --separate-stderr cvx-pg-load -d "$DB" -m merge "$BATS_TEST_TMPDIR/in"
+	assert_success
+	[[ $stderr == *"t: 3000 read, 0 inserted, 0 updated, 3000 unchanged"* ]] || fail "$stderr"
+	dump_table t >"$BATS_TEST_TMPDIR/two"
+	cmp "$BATS_TEST_TMPDIR/one" "$BATS_TEST_TMPDIR/two"
+	sql -c 'SELECT id, xmin FROM t ORDER BY id' >"$BATS_TEST_TMPDIR/xmin2"
+	cmp "$BATS_TEST_TMPDIR/xmin1" "$BATS_TEST_TMPDIR/xmin2"
+}
+
+@test "merge: the last document of a key wins" {
+	sql -c 'CREATE TABLE t (id int PRIMARY KEY, v text)'
+	docs in <<'J'
+{"_table":"t","id":1,"v":"first"}
+{"_table":"t","id":2,"v":"only"}
+{"_table":"t","id":1,"v":"last"}
+J
+	run -0 cvx-pg-load -d "$DB" -m merge "$BATS_TEST_TMPDIR/in"
+	run -0 sql -c 'SELECT id, v FROM t ORDER BY id'
+	assert_output '1|last
+2|only'
+}
+
+@test "merge --key uses a unique column instead of the primary key" {
+	sql -c 'CREATE TABLE t (id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, convex_id text UNIQUE, v text)'
+	printf '{"_table":"t","convex_id":"a","v":"1"}\n{"_table":"t","convex_id":"b","v":"2"}\n' | docs one
+	printf '{"_table":"t","convex_id":"a","v":"3"}\n' | docs two
+	run -0 cvx-pg-load -d "$DB" -m merge -k convex_id "$BATS_TEST_TMPDIR/one"
+	run -0 cvx-pg-load -d "$DB" -m merge -k convex_id "$BATS_TEST_TMPDIR/two"
+	run -0 sql -c 'SELECT id, convex_id, v FROM t ORDER BY id'
+	assert_output '1|a|3
+2|b|2'
+}
+
+@test "merge without a primary key or -k is an error" {
+	sql -c 'CREATE TABLE t (id int, v text)'
+	gen t 1 | docs in
+	run --separate-stderr cvx-pg-load -d "$DB" -m merge "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	[[ $stderr == *"table t: no primary key"* ]] || fail "$stderr"
+}
+
+@test "merge --staging unlogged leaves no staging table behind" {
+	sql -c 'CREATE TABLE t (id int PRIMARY KEY, v text)'
+	gen t 10 | docs in
+	run -0 cvx-pg-load -d "$DB" -m merge --staging unlogged "$BATS_TEST_TMPDIR/in"
+	run -0 count t
+	assert_output 10
+	run -0 sql -c "SELECT count(*) FROM pg_class WHERE relname LIKE 'cvx_stage%'"
+	assert_output 0
+}
+
+@test "merge --commit-every commits each batch before a later failure" {
+	sql -c 'CREATE TABLE t (id int PRIMARY KEY, v text)'
+	{ gen t 5; echo '{"_table":"t","id":"bad"}'; } | docs in
+	run --separate-stderr cvx-pg-load -d "$DB" -m merge --commit-every 2 "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	run -0 count t
+	assert_output 4
+}
+
+@test "replace truncates the named tables and loads the stream" {
+	sql -c 'CREATE TABLE t (id int PRIMARY KEY, v text)' -c 'CREATE TABLE other (id int)' \
+	    -c 'INSERT INTO t SELECT g, $$old$$ FROM generate_series(1, 50) g' \
+	    -c 'INSERT INTO other VALUES (1)'
+	gen t 3 | docs in
+	run -0 cvx-pg-load -d "$DB" -m replace "$BATS_TEST_TMPDIR/in"
+	run -0 sql -c "SELECT count(*), count(*) FILTER (WHERE v = 'old') FROM t"
+	assert_output '3|0'
+	run -0 count other
+	assert_output 1
+}
+
+@test "replace is atomic: a failure leaves the old rows" {
+	sql -c 'CREATE TABLE t (id int PRIMARY KEY, v text)' -c 'CREATE TABLE u (id int)' \
+	    -c 'INSERT INTO t SELECT g, $$old$$ FROM generate_series(1, 50) g' \
+	    -c 'INSERT INTO u VALUES (7)'
+	{ gen t 3; echo '{"_table":"u","id":1}'; echo '{"_table":"u","id":"x"}'; } | docs in
+	run --separate-stderr cvx-pg-load -d "$DB" -m replace "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	run -0 sql -c "SELECT count(*) FILTER (WHERE v = 'old') FROM t"
+	assert_output 50
+	run -0 sql -c 'SELECT id FROM u'
+	assert_output 7
+}
+
+@test "a dry run changes nothing and reports what it would do" {
+	sql -c 'CREATE TABLE t (id int PRIMARY KEY, v text)' -c 'INSERT INTO t VALUES (1, $$a$$)'
+	dump_table t >"$BATS_TEST_TMPDIR/before"
+	{ gen t 3 10; echo '{"_table":"newtab","_id":"n1"}'; } | docs in
+	for args in "-m insert" "-m merge --staging unlogged" "-m merge" "-m replace"; do
+		run --separate-stderr cvx-pg-load -d "$DB" -n --create $args "$BATS_TEST_TMPDIR/in"
+		assert_success
+		[[ $stderr == *"t: 3 read, 3 inserted"* && $stderr == *"dry run: rolled back"* ]] || fail "$args: $stderr"
+	done
+	dump_table t >"$BATS_TEST_TMPDIR/after"
+	cmp "$BATS_TEST_TMPDIR/before" "$BATS_TEST_TMPDIR/after"
+	run -0 sql -c "SELECT count(*) FROM pg_class WHERE relname = 'newtab' OR relname LIKE 'cvx_stage%'"
+	assert_output 0
+}
+
+@test "a dry run without a database still parses and counts" {
+	{ gen a 3; gen b 2; } | docs in
+	run --separate-stderr cvx-pg-load -n -d "host=/nonexistent" --summary json "$BATS_TEST_TMPDIR/in"
+	assert_success
+	run -0 python3 -c 'import json,sys; print(" ".join("%s=%d" % (t["table"], t["read"]) for t in json.loads(sys.argv[1])["tables"]))' "$output"
+	assert_output 'a=3 b=2'
+}
+
+@test "a dry run without a database still fails on a parse error" {
+	{ gen a 3; echo '{"_table":"a",'; } | docs in
+	run --separate-stderr cvx-pg-load -n -d "host=/nonexistent" "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	[[ $stderr == *"line 4: "* ]] || fail "$stderr"
+}
+
+@test "--create makes missing tables with _id, _creationTime and doc" {
+	docs in <<'J'
+{"_table":"users","_creationTime":1746279928170.6416,"_id":"u1","name":"A","n":1}
+{"_table":"users","_creationTime":1746279928171.0,"_id":"u2","name":"B"}
+J
+	run -0 cvx-pg-load -d "$DB" --create "$BATS_TEST_TMPDIR/in"
+	run -0 sql -c "SELECT _id, to_char(\"_creationTime\" AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'), doc->>'name', doc ? '_table' FROM users ORDER BY 1"
+	assert_output 'u1|2025-05-03 13:45:28.170642|A|f
+u2|2025-05-03 13:45:28.171000|B|f'
+	run -0 sql -c "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'users'::regclass AND attnum > 0 ORDER BY attnum"
+	assert_output 'text
+timestamp with time zone
+jsonb'
+}
+
+@test "a missing table without --create is an error" {
+	gen nosuch 1 | docs in
+	run --separate-stderr cvx-pg-load -d "$DB" "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	[[ $stderr == *"table public.nosuch does not exist"* ]] || fail "$stderr"
+}
+
+@test "an upstream abort line rolls everything back" {
+	sql -c 'CREATE TABLE t (id int, v text)'
+	{ gen t 20000; echo '#cvx-abort cvx-unzip: crc error'; } | docs in
+	run --separate-stderr cvx-pg-load -d "$DB" "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	[[ $stderr == *"line 20001: upstream failed: cvx-unzip: crc error"* ]] || fail "$stderr"
+	run -0 count t
+	assert_output 0
+}
+
+@test "a parse error rolls back rows already sent" {
+	sql -c 'CREATE TABLE t (id int, v text)'
+	{ gen t 20000; echo '{"_table":"t","id":1,}'; } | docs in
+	run --separate-stderr cvx-pg-load -d "$DB" "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	[[ $stderr == *"line 20001: byte "* ]] || fail "$stderr"
+	run -0 count t
+	assert_output 0
+}
+
+@test "a last line without a newline (a cut stream) rolls back" {
+	sql -c 'CREATE TABLE t (id int, v text)'
+	{ gen t 3; printf '{"_table":"t","id":4}'; } | docs in
+	run --separate-stderr cvx-pg-load -d "$DB" "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	[[ $stderr == *"line 4: no newline"* ]] || fail "$stderr"
+	run -0 count t
+	assert_output 0
+}
+
+@test "SIGTERM rolls the transaction back and exits 1" {
+	sql -c 'CREATE TABLE t (id int, v text)'
+	gen t 20000 | docs in
+	run --separate-stderr bash -c "{ cat '$BATS_TEST_TMPDIR/in'; sleep 3; } 2>/dev/null 3>&- \
+	    | cvx-pg-load -d '$DB' 3>&- & pid=\$!; sleep 1; kill -TERM \$pid; wait \$pid"
+	assert_failure 1
+	[[ $stderr == *"interrupted by a signal: rolled back"* ]] || fail "$stderr"
+	run -0 count t
+	assert_output 0
+}
+
+@test "a lost connection fails the load and commits nothing" {
+	sql -c 'CREATE TABLE t (id int, v text)'
+	gen t 20000 | docs in
+	run --separate-stderr bash -c "{ cat '$BATS_TEST_TMPDIR/in'; sleep 1; cat '$BATS_TEST_TMPDIR/in'; } \
+	    | cvx-pg-load -d '$DB' 3>&- & pid=\$!; sleep 0.5
+	    psql -X -q -d '$DB' -c \"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'cvx-pg-load'\" >/dev/null
+	    wait \$pid"
+	assert_failure 1
+	[[ $stderr == *"cvx-pg-load: "* ]] || fail "$stderr"
+	run -0 count t
+	assert_output 0
+}
+
+@test "hostile table and column names are quoted, never executed" {
+	python3 - >"$BATS_TEST_TMPDIR/in" <<'P'
+import json
+t = 'we"ird; DROP TABLE victim; --'
+print(json.dumps({"_table": t, "id": 1, 'col "q"': "a", "sp ace\u00e9": 2, "x');--": None},
+                 separators=(",", ":")))
+P
+	sql -c 'CREATE TABLE victim (id int)' \
+	    -c 'CREATE TABLE "we""ird; DROP TABLE victim; --" (id int, "col ""q""" text, "sp aceé" int, "x'"'"');--" text)'
+	run -0 cvx-pg-load -d "$DB" "$BATS_TEST_TMPDIR/in"
+	run -0 sql -c 'SELECT id, "col ""q""", "sp aceé" FROM "we""ird; DROP TABLE victim; --"'
+	assert_output '1|a|2'
+	run -0 count victim
+	assert_output 0
+}
+
+@test "a table name longer than 63 bytes is refused, not truncated" {
+	long=$(printf 'x%.0s' $(seq 64))
+	echo "{\"_table\":\"$long\",\"id\":1}" | docs in
+	run --separate-stderr cvx-pg-load -d "$DB" --create "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	[[ $stderr == *"longer than 63 bytes"* ]] || fail "$stderr"
+}
+
+@test "interleaved tables reach the server parents first" {
+	sql -c 'CREATE TABLE p (id int PRIMARY KEY, v text)' \
+	    -c 'CREATE TABLE c (id int PRIMARY KEY, v text, pid int REFERENCES p)'
+	python3 -c '
+for i in range(1, 20001):
+    print("{\"_table\":\"p\",\"id\":%d,\"v\":\"%s\"}" % (i, "p" * 50))
+    print("{\"_table\":\"c\",\"id\":%d,\"pid\":%d,\"v\":\"%s\"}" % (i, i, "c" * 50))
+' | docs in
+	run -0 cvx-pg-load -d "$DB" "$BATS_TEST_TMPDIR/in"
+	run -0 sql -c 'SELECT count(*) FROM c JOIN p ON p.id = c.pid'
+	assert_output 20000
+}
+
+@test "several chunks load every row intact" {
+	sql -c 'CREATE TABLE t (id int, v text)'
+	gen t 50000 | docs in
+	run -0 cvx-pg-load -d "$DB" "$BATS_TEST_TMPDIR/in"
+	run -0 sql -c "SELECT md5(string_agg(id || ' ' || v, E'\n' ORDER BY id)) FROM t"
+	assert_output "$(python3 -c '
+import hashlib, json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+print(hashlib.md5("\n".join("%d %s" % (r["id"], r["v"]) for r in rows).encode()).hexdigest())' "$BATS_TEST_TMPDIR/in")"
+}
+
+@test "--count prints table<TAB>count sorted by name in byte order" {
+	sql -c 'CREATE TABLE b (id int)' -c 'CREATE TABLE "B" (id int)' \
+	    -c 'CREATE TABLE "a/b:t" (id int)' -c 'CREATE TABLE a (id int)' \
+	    -c 'INSERT INTO b SELECT generate_series(1, 3)' -c 'INSERT INTO "a/b:t" VALUES (1)'
+	run --separate-stderr cvx-pg-load -d "$DB" --count b B a/b:t a
+	assert_success
+	assert_output "$(printf 'B\t0\na\t0\na/b:t\t1\nb\t3\n' | LC_ALL=C sort)"
+}
+
+@test "--count of a missing table is an error" {
+	run --separate-stderr cvx-pg-load -d "$DB" --count nosuch
+	assert_failure 1
+	[[ $stderr == *nosuch* ]] || fail "$stderr"
+}
+
+@test "--summary json reports every table" {
+	sql -c 'CREATE TABLE a (id int, v text)' -c 'CREATE TABLE b (id int, v text)'
+	{ gen b 2; gen a 3; } | docs in
+	run --separate-stderr cvx-pg-load -d "$DB" --summary json "$BATS_TEST_TMPDIR/in"
+	assert_success
+	run -0 python3 -c '
+import json, sys
+s = json.loads(sys.argv[1])
+print(s["mode"], s["committed"], [(t["table"], t["read"], t["inserted"]) for t in s["tables"]])' "$output"
+	assert_output "insert True [('a', 3, 3), ('b', 2, 2)]"
+}
+
+@test "--progress reports rows on stderr" {
+	sql -c 'CREATE TABLE t (id int, v text)'
+	gen t 3000 | docs in
+	run --separate-stderr cvx-pg-load -d "$DB" --progress "$BATS_TEST_TMPDIR/in"
+	assert_success
+	[[ $stderr == *"cvx-pg-load: 3000 rows, "*" MB/s"* ]] || fail "$stderr"
+}
+
+@test "usage errors exit 2" {
+	run -2 cvx-pg-load --commit-every 5
+	run -2 cvx-pg-load -m upsert
+	run -2 cvx-pg-load --nul maybe
+	run -2 cvx-pg-load --count
+	run -2 cvx-pg-load a b
+}
+
+@test "every export of the corpus loads with --create, counts as cvx-count" {
+	require_corpus
+	command -v cvx-unzip >/dev/null || require "cvx-unzip is not built"
+	nexp=0
+	for e in $(cd "$CORPUS" && find . -name '*.zip' -o -type d -name _tables | sort); do
+		e=$CORPUS/${e%/_tables}
+		nexp=$((nexp + 1))
+		sql -c "CREATE SCHEMA c$nexp"
+		# Independent count: python3 over the folder or the ZIP.
+		bad=0
+		python3 - "$e" >"$BATS_TEST_TMPDIR/want" 2>/dev/null <<'P' || bad=1
+import json, os, re, sys, zipfile
+e = sys.argv[1]
+if os.path.isdir(e):
+    names = {os.path.relpath(os.path.join(d, f), e): os.path.join(d, f)
+             for d, _, fs in os.walk(e) for f in fs}
+    read = lambda n: open(names[n], "rb").read()
+else:
+    z = zipfile.ZipFile(e)
+    names = {n: n for n in z.namelist()}
+    read = z.read
+counts = {}
+for n in names:
+    m = re.fullmatch(r"(.*/)?([^/]+)/documents\.jsonl", n)
+    if not m or m.group(2).startswith("_"):
+        continue
+    comp = "/".join(re.findall(r"_components/([^/]+)/", m.group(1) or ""))
+    lines = read(n).decode().splitlines()
+    for l in lines:
+        json.loads(l)  # a malformed export must fail the load
+    if lines:
+        counts[(comp + ":" if comp else "") + m.group(2)] = len(lines)
+for t in sorted(counts, key=lambda s: s.encode()):
+    print("%s\t%d" % (t, counts[t]))
+P
+		run --separate-stderr bash -c "set -o pipefail; cvx-unzip '$e' | cvx-pg-load --create -d '$DB' -s c$nexp"
+		if [ $bad -ne 0 ]; then
+			assert_failure
+			run -0 sql -c "SELECT count(*) FROM pg_tables WHERE schemaname = 'c$nexp'"
+			assert_output 0
+			continue
+		fi
+		assert_success
+		[ -s "$BATS_TEST_TMPDIR/want" ] || continue
+		run --separate-stderr cvx-pg-load -d "$DB" -s c$nexp --count $(cut -f1 "$BATS_TEST_TMPDIR/want")
+		assert_success
+		assert_output "$(cat "$BATS_TEST_TMPDIR/want")"
+		run -0 bash -c "cvx-unzip '$e' | cvx-count"
+		assert_output "$(cat "$BATS_TEST_TMPDIR/want")"
+	done
+	[ $nexp -ge 10 ] || fail "only $nexp exports found"
+}
+
+# The EXAMPLES of man/cvx-pg-load.1, run as written, in a folder holding
+# export.zip (users), map.jq and events.jsonl.
+examples_setup() {
+	cd "$(scratch)"
+	python3 - <<'P'
+import zipfile
+docs = "".join('{"_creationTime":%d.25,"_id":"u%d","name":"user %d"}\n'
+               % (1700000000000 + i, i, i) for i in range(1, 8))
+with zipfile.ZipFile("export.zip", "w", zipfile.ZIP_DEFLATED) as z:
+    z.writestr("_tables/documents.jsonl", '{"name":"users","id":10001}\n')
+    z.writestr("users/documents.jsonl", docs)
+    z.writestr("users/generated_schema.jsonl", '"uniform"\n')
+P
+	echo '{_table, convex_id: ._id, name}' >map.jq
+	printf '{"at":1700000000000.5,"kind":"start"}\n{"at":1700000000001.0,"kind":"stop"}\n' >events.jsonl
+	export DATABASE_URL=$DB
+}
+
+@test "example: a dry run, then the import" {
+	examples_setup
+	run --separate-stderr bash -c 'cvx-unzip export.zip | cvx-pg-load -n --create'
+	assert_success
+	[[ $stderr == *"users: 7 read, 7 inserted"*"dry run: rolled back"* ]] || fail "$stderr"
+	run -0 sql -c "SELECT count(*) FROM pg_tables WHERE tablename = 'users'"
+	assert_output 0
+	run -0 bash -c 'cvx-unzip export.zip | cvx-pg-load --create'
+	run -0 sql -c 'SELECT count(*) FROM users'
+	assert_output 7
+}
+
+@test "example: the export's counts equal the database's" {
+	examples_setup
+	run -0 bash -c 'cvx-unzip export.zip | cvx-pg-load --create'
+	run -0 bash -c 'cvx-unzip export.zip | cvx-count >export.counts
+	    cvx-pg-load --count $(cut -f1 export.counts) | diff export.counts -'
+	assert_output ''
+}
+
+@test "example: merge by a UNIQUE column, twice" {
+	examples_setup
+	command -v cvx-jsonl-map >/dev/null || require "cvx-jsonl-map is not built"
+	sql -c 'CREATE TABLE users (id bigserial PRIMARY KEY, convex_id text UNIQUE, name text)'
+	for i in 1 2; do
+		run --separate-stderr bash -c 'set -o pipefail; cvx-unzip export.zip | cvx-jsonl-map -f map.jq \
+		    | cvx-pg-load --mode merge --key convex_id'
+		assert_success
+	done
+	[[ $stderr == *"users: 7 read, 0 inserted, 0 updated, 7 unchanged"* ]] || fail "$stderr"
+	run -0 sql -c "SELECT count(*), max(id) FROM users"
+	assert_output '7|7'
+}
+
+@test "example: untagged JSON Lines into one table" {
+	examples_setup
+	sql -c 'CREATE DATABASE app'
+	DB=$(pg_url app) sql -c 'CREATE TABLE events (at timestamptz, kind text)'
+	run -0 env PGHOST="$PGDIR" PGUSER=postgres cvx-pg-load -t events -d postgresql:///app events.jsonl
+	run -0 env DB="$(pg_url app)" bash -c 'psql -X -A -t -d "$DB" -c "SELECT to_char(at AT TIME ZONE '"'UTC'"', '"'HH24:MI:SS.US'"'), kind FROM events ORDER BY at"'
+	assert_output '22:13:20.000500|start
+22:13:20.001000|stop'
+	PGOPTIONS='-c client_min_messages=warning' psql -X -q -d "$PGCONN" -c 'DROP DATABASE app'
+}

@@ -1,0 +1,683 @@
+# cvx-unzip: exports (ZIP or folder, file or pipe) into the tagged stream.
+# The expected results are computed independently, with python3's zipfile
+# or the folder's files.  Archives are built with tests/mkzip.py, which
+# writes Convex's own byte layout (eras A and B).
+
+bats_require_minimum_version 1.5.0
+load test_helper
+
+MKZIP="python3 $BATS_TEST_DIRNAME/mkzip.py"
+
+# check_stream EXPORT STREAM: per table, the stream's lines minus their tag
+# are exactly the lines of <table>/documents.jsonl, and no table is
+# missing or extra.  EXPORT is a ZIP or a folder.
+check_stream() {
+	python3 - "$1" "$2" <<'EOF'
+import os, re, sys, zipfile
+src, out = sys.argv[1], sys.argv[2]
+def entries():
+    if os.path.isdir(src):
+        for root, dirs, files in os.walk(src):
+            for f in files:
+                p = os.path.join(root, f)
+                yield os.path.relpath(p, src), open(p, "rb").read()
+    else:
+        with zipfile.ZipFile(src) as z:
+            for i in z.infolist():
+                yield i.filename, z.read(i)
+want = {}
+for name, data in entries():
+    parts = name.split("/")
+    if len(parts) < 2 or parts[-1] != "documents.jsonl" \
+            or parts[-2].startswith("_") or parts[0] in ("..", ""):
+        continue
+    comp = "/".join(parts[1:-2:2])
+    lines = data.split(b"\n")
+    if lines[-1] == b"":
+        lines.pop()
+    want[(comp, parts[-2])] = [l[:-1] if l.endswith(b"\r") else l
+                               for l in lines]
+got = {}
+tag = re.compile(rb'\{"_table":"([^"]*)",(?:"_component":"([^"]*)",)?')
+for line in open(out, "rb").read().split(b"\n")[:-1]:
+    m = tag.match(line)
+    if not m:
+        sys.exit("untagged line: %r" % line[:80])
+    k = ((m.group(2) or b"").decode(), m.group(1).decode())
+    got.setdefault(k, []).append(b"{" + line[m.end():])
+for k, v in want.items():
+    if got.get(k, []) != v:
+        sys.exit("table %s: %d lines expected, %d differ or missing"
+                 % (k, len(v), len(got.get(k, []))))
+for k in got:
+    if k not in want:
+        sys.exit("table %s not in the export" % (k,))
+print("ok", sum(len(v) for v in want.values()))
+EOF
+}
+
+# The real exports, ZIPs and folders, except the user-damaged folder.
+corpus_exports() {
+	find "$CORPUS" -name '*.zip' | sort
+	find "$CORPUS" -name _tables -type d | sed 's,/_tables$,,' |
+	    grep -v 'altar-app/repo-folder' | sort
+}
+
+setup_file() {
+	local d=$BATS_FILE_TMPDIR
+	# A small export folder with every kind of entry.
+	mkdir -p "$d/ex/_tables" "$d/ex/users" "$d/ex/threads" \
+	    "$d/ex/empty" "$d/ex/old" "$d/ex/_storage" \
+	    "$d/ex/_components/wf/_tables" "$d/ex/_components/wf/jobs" \
+	    "$d/ex/_components/wf/_components/pool/_tables" \
+	    "$d/ex/_components/wf/_components/pool/items"
+	printf 'A synthetic export for tests.\n' >"$d/ex/README.md"
+	printf '%s\n' '{"name":"users","id":10001}' \
+	    '{"name":"threads","id":10002}' '{"name":"empty","id":10003}' \
+	    '{"name":"old","id":10004}' '{"name":"ghost","id":10005}' \
+	    >"$d/ex/_tables/documents.jsonl"
+	python3 - "$d/ex" <<'EOF'
+import sys
+root = sys.argv[1]
+with open(root + "/users/documents.jsonl", "w") as f:
+    for i in range(300):
+        f.write('{"_creationTime":1700000000000.%d,"_id":"u%05d",'
+                '"name":"User \\"%d\\" \u00e9\u65e5","n":%d}\n' % (i, i, i, i))
+with open(root + "/threads/documents.jsonl", "w") as f:
+    for i in range(50):
+        f.write('{"_creationTime":1700000000001.5,"_id":"t%05d",'
+                '"userId":"u%05d","tags":["a",{"b":null}]}\n' % (i, i))
+EOF
+	printf '"uniform"\n' >"$d/ex/users/generated_schema.jsonl"
+	printf '"uniform"\n' >"$d/ex/threads/generated_schema.jsonl"
+	: >"$d/ex/empty/documents.jsonl"
+	printf '"never"\n' >"$d/ex/empty/generated_schema.jsonl"
+	printf '%s\n' '{"_creationTime":1.5,"_id":"o1","big":"12"}' \
+	    >"$d/ex/old/documents.jsonl"
+	printf '%s\n' '"{\"big\": int64}"' >"$d/ex/old/generated_schema.jsonl"
+	printf '%s\n' '{"_id":"s1","_creationTime":1.5,"sha256":"x","size":3,"contentType":null,"internalId":"i"}' \
+	    >"$d/ex/_storage/documents.jsonl"
+	printf 'abc' >"$d/ex/_storage/s1.txt"
+	printf '%s\n' '{"name":"jobs","id":10001}' \
+	    >"$d/ex/_components/wf/_tables/documents.jsonl"
+	printf '%s\n' '{"_creationTime":2.5,"_id":"j1","k":1}' \
+	    '{"_creationTime":2.5,"_id":"j2","k":2}' \
+	    >"$d/ex/_components/wf/jobs/documents.jsonl"
+	printf '%s\n' '{"name":"items","id":10001}' \
+	    >"$d/ex/_components/wf/_components/pool/_tables/documents.jsonl"
+	printf '%s\n' '{"_creationTime":3.5,"_id":"i1"}' \
+	    >"$d/ex/_components/wf/_components/pool/items/documents.jsonl"
+	$MKZIP "$d/ex.zip" --dir "$d/ex"
+	$MKZIP --era A --order old "$d/exA.zip" --dir "$d/ex"
+	$MKZIP --method store "$d/exS.zip" --dir "$d/ex"
+
+	# Two tables; the first more than 1 MiB, so output has started when
+	# the second one is read.
+	python3 - "$d" <<'EOF'
+import sys
+d = sys.argv[1]
+with open(d + "/big.jsonl", "w") as f:
+    for i in range(20000):
+        f.write('{"_creationTime":1700000000000.5,"_id":"m%06d",'
+                '"content":"%s"}\n' % (i, "lorem ipsum %d " % i * 8))
+with open(d + "/small.jsonl", "w") as f:
+    for i in range(2000):
+        f.write('{"_creationTime":1.5,"_id":"n%06d","v":%d}\n' % (i, i))
+EOF
+	$MKZIP "$d/two.zip" _tables/documents.jsonl=/dev/null \
+	    big/documents.jsonl="$d/big.jsonl" \
+	    late/documents.jsonl="$d/small.jsonl"
+	$MKZIP --method store "$d/twoS.zip" _tables/documents.jsonl=/dev/null \
+	    big/documents.jsonl="$d/big.jsonl" \
+	    late/documents.jsonl="$d/small.jsonl"
+	export FX=$d
+}
+
+# cvx-unzip ARGS... >FILE, failing the test on a nonzero status.
+unzip_to() {
+	local out=$1
+	shift
+	cvx-unzip "$@" >"$out" || fail "cvx-unzip $* exited $?"
+}
+
+# ---- the real corpus ----------------------------------------------------
+
+@test "every real export: each table's lines come out byte for byte, tagged" {
+	require_corpus
+	local ex out n=0
+	out=$(scratch)/out
+	while read -r ex; do
+		unzip_to "$out" "$ex"
+		run check_stream "$ex" "$out"
+		[ "$status" -eq 0 ] || fail "$ex: $output"
+		n=$((n + 1))
+	done < <(corpus_exports)
+	[ "$n" -ge 10 ] || fail "only $n exports found"
+}
+
+@test "every real ZIP gives the same stream from a file and from a pipe" {
+	require_corpus
+	local z s
+	s=$(scratch)
+	while read -r z; do
+		unzip_to "$s/file" "$z"
+		cat "$z" | cvx-unzip >"$s/pipe" || fail "$z from a pipe"
+		cvx-unzip - <"$z" >"$s/stdin" || fail "$z from stdin"
+		cmp "$s/file" "$s/pipe" || fail "$z: pipe differs"
+		cmp "$s/file" "$s/stdin" || fail "$z: stdin differs"
+	done < <(find "$CORPUS" -name '*.zip')
+}
+
+@test "a real ZIP and its extracted folder give the same stream" {
+	require_corpus
+	local s
+	s=$(scratch)
+	unzip_to "$s/a" "$CORPUS/gus-litterbox-status/convex-export.zip"
+	unzip_to "$s/b" "$CORPUS/gus-litterbox-status/convex-export"
+	cmp "$s/a" "$s/b"
+	unzip_to "$s/a" "$CORPUS/anouk-app/convex-backup.zip"
+	unzip_to "$s/b" "$CORPUS/anouk-app/repo-folder-62312f3f"
+	cmp "$s/a" "$s/b"
+	[ -s "$s/a" ]
+}
+
+@test "the user-damaged real folder fails with the entry and line" {
+	require_corpus
+	run --separate-stderr cvx-unzip "$CORPUS/altar-app/repo-folder-74029c56"
+	assert_failure 1
+	assert_output ''
+	[[ $stderr == *"checklistItems/documents.jsonl: line 1, byte 1: "* ]] ||
+	    fail "stderr: $stderr"
+}
+
+@test "-l on every real export: counts, bytes and numbers match the entries" {
+	require_corpus
+	local ex
+	while read -r ex; do
+		run -0 bash -c 'cvx-unzip -l "$1" | grep -v "^#" >"$2"' _ \
+		    "$ex" "$BATS_TEST_TMPDIR/l"
+		run python3 - "$ex" "$BATS_TEST_TMPDIR/l" <<'EOF'
+import json, os, sys, zipfile
+src, lst = sys.argv[1], sys.argv[2]
+files = {}
+if os.path.isdir(src):
+    for root, _, fs in os.walk(src):
+        for f in fs:
+            p = os.path.join(root, f)
+            files[os.path.relpath(p, src)] = open(p, "rb").read()
+else:
+    with zipfile.ZipFile(src) as z:
+        files = {i.filename: z.read(i) for i in z.infolist()}
+nums = {json.loads(l)["name"]: json.loads(l)["id"]
+        for l in files.get("_tables/documents.jsonl", b"").splitlines()}
+rows = [l.split("\t") for l in open(lst).read().splitlines()]
+seen = set()
+for comp, t, num, docs, nbytes, enc in rows:
+    seen.add(t)
+    d = files.get(t + "/documents.jsonl")
+    assert d is not None or docs == "missing", t
+    if d is not None:
+        assert int(docs) == d.count(b"\n") + (not d.endswith(b"\n") and d != b""), t
+        assert int(nbytes) == len(d), t
+    assert num == str(nums.get(t, "-")), (t, num)
+    s = files.get(t + "/generated_schema.jsonl")
+    assert enc == ("none" if s is None else
+                   "uniform" if s == b'"uniform"\n' else "legacy"), t
+for name in files:
+    p = name.split("/")
+    if len(p) == 2 and p[1] == "documents.jsonl":
+        assert p[0] in seen or p[0] == "_tables", p[0]
+EOF
+		[ "$status" -eq 0 ] || fail "$ex: $output"
+	done < <(corpus_exports)
+}
+
+# ---- synthetic exports ---------------------------------------------------
+
+@test "a synthetic export: every table, nested components tagged a/b" {
+	local out
+	out=$(scratch)/out
+	for z in "$FX/ex.zip" "$FX/exA.zip" "$FX/exS.zip" "$FX/ex"; do
+		unzip_to "$out" "$z"
+		run check_stream "$z" "$out"
+		[ "$status" -eq 0 ] || fail "$z: $output"
+	done
+	run -0 grep -c '^{"_table":"items","_component":"wf/pool","_creationTime"' "$out"
+	assert_output 1
+	run -0 grep -c '^{"_table":"jobs","_component":"wf","_creationTime"' "$out"
+	assert_output 2
+}
+
+@test "ZIP (eras A and B, deflate and store) and folder give one stream" {
+	local s
+	s=$(scratch)
+	unzip_to "$s/b" "$FX/ex.zip"
+	unzip_to "$s/a" "$FX/exA.zip"
+	unzip_to "$s/st" "$FX/exS.zip"
+	unzip_to "$s/d" "$FX/ex"
+	cmp "$s/b" "$s/a"
+	cmp "$s/b" "$s/st"
+	cmp "$s/b" "$s/d"
+}
+
+@test "default order: root tables by _tables number, then components" {
+	run -0 bash -c 'cvx-unzip "$1" | sed "s/,\"_creationTime.*//" | uniq' _ "$FX/ex.zip"
+	assert_output "$(printf '%s\n' '{"_table":"users"' '{"_table":"threads"' \
+	    '{"_table":"old"' '{"_table":"jobs","_component":"wf"' \
+	    '{"_table":"items","_component":"wf/pool"')"
+}
+
+@test "-l: component, table, number, documents, bytes, encoding" {
+	run -0 cvx-unzip -l "$FX/ex.zip"
+	assert_line --index 0 "$(printf -- '-\tusers\t10001\t300\t%s\tuniform' \
+	    "$(stat -c %s "$FX/ex/users/documents.jsonl")")"
+	assert_line "$(printf -- '-\tempty\t10003\t0\t0\tlegacy')"
+	assert_line "$(printf -- '-\told\t10004\t1\t%s\tlegacy' \
+	    "$(stat -c %s "$FX/ex/old/documents.jsonl")")"
+	assert_line "$(printf -- '-\t_storage\t-\t1\t%s\tnone' \
+	    "$(stat -c %s "$FX/ex/_storage/documents.jsonl")")"
+	assert_line "$(printf 'wf/pool\titems\t10001\t1\t33\tnone')"
+}
+
+@test "-l reports a table listed in _tables without documents" {
+	run -0 cvx-unzip -l "$FX/ex.zip"
+	assert_line "$(printf -- '-\tghost\t10005\tmissing\t-\tnone')"
+}
+
+@test "a table listed without documents is known to -t and emits nothing" {
+	run --separate-stderr cvx-unzip -t ghost "$FX/ex.zip"
+	assert_success
+	assert_output ''
+}
+
+@test "empty tables emit nothing and are not an error" {
+	run -0 cvx-unzip -t empty "$FX/ex.zip"
+	assert_output ''
+}
+
+@test "-t: only the named tables, in the order given" {
+	run -0 bash -c 'cvx-unzip -t threads,users "$1" | cut -c1-20 | uniq' _ "$FX/ex.zip"
+	assert_output "$(printf '%s\n' '{"_table":"threads",' '{"_table":"users","_')"
+}
+
+@test "-t takes shell globs; wf/* names component tables" {
+	run -0 bash -c 'cvx-unzip -t "wf/*,u*" "$1" | cut -d, -f1 | uniq' _ "$FX/ex.zip"
+	assert_output "$(printf '%s\n' '{"_table":"jobs"' '{"_table":"users"')"
+}
+
+@test "-t with a name that matches no table is an error, before output" {
+	run --separate-stderr cvx-unzip -t users,nosuch "$FX/ex.zip"
+	assert_failure 1
+	assert_output ''
+	[[ $stderr == "cvx-unzip: "*"no table matches 'nosuch'" ]] || fail "$stderr"
+}
+
+@test "-x leaves tables out" {
+	run -0 bash -c 'cvx-unzip -x "users,wf/*,wf/pool/*" "$1" | cut -d, -f1 | uniq' _ "$FX/ex.zip"
+	assert_output "$(printf '%s\n' '{"_table":"threads"' '{"_table":"old"')"
+}
+
+@test "-r writes the documents exactly as exported" {
+	run -0 bash -c 'cvx-unzip -r -t users "$1" | cmp - "$2/users/documents.jsonl"' _ "$FX/ex.zip" "$FX/ex"
+}
+
+@test "_storage: metadata only with -s, tagged _storage; blobs never" {
+	run -0 bash -c 'cvx-unzip "$1" | grep -c _storage || true' _ "$FX/ex.zip"
+	assert_output 0
+	run -0 bash -c 'cvx-unzip -s "$1" | grep "^{\"_table\":\"_storage\""' _ "$FX/ex.zip"
+	assert_output '{"_table":"_storage","_id":"s1","_creationTime":1.5,"sha256":"x","size":3,"contentType":null,"internalId":"i"}'
+	run -0 bash -c 'cvx-unzip -s "$1" | grep -c abc || true' _ "$FX/ex.zip"
+	assert_output 0
+}
+
+@test "schema entries before the documents (old exporter order) read the same" {
+	run -0 bash -c 'unzip -Z1 "$1" | grep -n "^empty/"' _ "$FX/exA.zip"
+	assert_output --regexp '^[0-9]+:empty/generated_schema.jsonl.[0-9]+:empty/documents.jsonl$'
+	run -0 cvx-unzip -l "$FX/exA.zip"
+	assert_line "$(printf -- '-\tempty\t10003\t0\t0\tlegacy')"
+}
+
+@test "stray entries are ignored and listed by -l" {
+	local s
+	s=$(scratch)
+	printf '{"a":1}\n' >"$s/doc"
+	printf 'not json\n' >"$s/junk"
+	$MKZIP "$s/x.zip" users/documents.jsonl="$s/doc" \
+	    users/documents-clean.jsonl="$s/junk" notes.txt="$s/junk" \
+	    __MACOSX/._x="$s/junk" _scheduled_functions/documents.jsonl="$s/junk"
+	run -0 cvx-unzip "$s/x.zip"
+	assert_output '{"_table":"users","a":1}'
+	run -0 cvx-unzip -l "$s/x.zip"
+	assert_line '# ignored: users/documents-clean.jsonl: not part of the export format'
+	assert_line '# ignored: notes.txt: not part of the export format'
+	assert_line --partial '# ignored: _scheduled_functions/documents.jsonl: '
+}
+
+@test "hostile entry names are reported and never used" {
+	local s
+	s=$(scratch)
+	printf '{"a":1}\n' >"$s/doc"
+	printf '{"evil":1}\n' >"$s/evil"
+	$MKZIP "$s/x.zip" users/documents.jsonl="$s/doc" \
+	    ../users2/documents.jsonl="$s/evil" \
+	    /abs/documents.jsonl="$s/evil" 'a/../../t/documents.jsonl'="$s/evil" \
+	    './t3/documents.jsonl'="$s/evil"
+	run --separate-stderr cvx-unzip "$s/x.zip"
+	assert_success
+	assert_output '{"_table":"users","a":1}'
+	[[ $stderr == *"../users2/documents.jsonl: unsafe entry name, ignored"* ]] || fail "$stderr"
+	[[ $stderr == *"/abs/documents.jsonl: unsafe entry name, ignored"* ]] || fail "$stderr"
+	[ "$(grep -c unsafe <<<"$stderr")" -eq 4 ] || fail "$stderr"
+	[ ! -e "$s/../users2" ]
+}
+
+@test "a prefix folder in front of the tables is ignored, as by the importer" {
+	local s
+	s=$(scratch)
+	printf '{"a":1}\n' >"$s/doc"
+	$MKZIP "$s/x.zip" snapshot/users/documents.jsonl="$s/doc"
+	run -0 cvx-unzip "$s/x.zip"
+	assert_output '{"_table":"users","a":1}'
+}
+
+@test "two entries for one table are an error, before output" {
+	local s
+	s=$(scratch)
+	printf '{"a":1}\n' >"$s/doc"
+	$MKZIP "$s/x.zip" users/documents.jsonl="$s/doc" \
+	    snap/users/documents.jsonl="$s/doc"
+	run --separate-stderr cvx-unzip "$s/x.zip"
+	assert_failure 1
+	assert_output ''
+	[[ $stderr == *"a second entry for table users"* ]] || fail "$stderr"
+}
+
+# ---- line rules ---------------------------------------------------------
+
+# zip1 CONTENT: a ZIP with one table t whose documents.jsonl is CONTENT
+# (printf format), in $BATS_TEST_TMPDIR/one.zip.
+zip1() {
+	printf "$1" >"$BATS_TEST_TMPDIR/doc"
+	$MKZIP "$BATS_TEST_TMPDIR/one.zip" t/documents.jsonl="$BATS_TEST_TMPDIR/doc"
+}
+
+@test "CRLF line ends are accepted and the CR is dropped" {
+	zip1 '{"a":1}\r\n{"b":2}\r\n'
+	run -0 cvx-unzip "$BATS_TEST_TMPDIR/one.zip"
+	assert_output "$(printf '%s\n' '{"_table":"t","a":1}' '{"_table":"t","b":2}')"
+}
+
+@test "a last line without a newline is accepted" {
+	zip1 '{"a":1}\n{"b":2}'
+	run -0 bash -c 'cvx-unzip "$1" | od -c | tail -2 | head -1' _ "$BATS_TEST_TMPDIR/one.zip"
+	assert_output --partial '}  \n'
+}
+
+@test "a blank line is an error naming the entry and line" {
+	zip1 '{"a":1}\n\n{"b":2}\n'
+	run --separate-stderr cvx-unzip "$BATS_TEST_TMPDIR/one.zip"
+	assert_failure 1
+	[ "$stderr" = "cvx-unzip: $BATS_TEST_TMPDIR/one.zip: t/documents.jsonl: line 2: blank line" ] || fail "$stderr"
+}
+
+@test "a byte order mark is an error" {
+	zip1 '\357\273\277{"a":1}\n'
+	run --separate-stderr cvx-unzip "$BATS_TEST_TMPDIR/one.zip"
+	assert_failure 1
+	[[ $stderr == *"t/documents.jsonl: line 1: byte order mark" ]] || fail "$stderr"
+}
+
+@test "a line that is not one JSON object is an error with its position" {
+	for bad in '[1]' '{"a":1}x' '{"a":tru}' '{"a":"\377"}' '"s"' '{"a":1} {}'; do
+		zip1 '{"ok":1}\n'"$bad"'\n'
+		run --separate-stderr cvx-unzip "$BATS_TEST_TMPDIR/one.zip"
+		assert_failure 1
+		[[ $stderr == *"t/documents.jsonl: line 2, byte "[0-9]*": "* ]] || fail "$bad: $stderr"
+	done
+}
+
+@test "a document longer than the 1 MiB chunks comes out whole" {
+	python3 -c 'import sys; sys.stdout.write("{\"a\":1}\n{\"big\":\"%s\"}\n{\"b\":2}" % ("x\u00e9" * 1500000))' >"$BATS_TEST_TMPDIR/doc"
+	$MKZIP "$BATS_TEST_TMPDIR/one.zip" t/documents.jsonl="$BATS_TEST_TMPDIR/doc"
+	run -0 bash -c 'cvx-unzip -r "$1" | cmp - <(cat "$2"; echo)' _ "$BATS_TEST_TMPDIR/one.zip" "$BATS_TEST_TMPDIR/doc"
+}
+
+@test "a line longer than 64 MiB is an error, memory stays bounded" {
+	python3 -c 'import sys; sys.stdout.write("{\"a\":\"" + "x" * (65 << 20))' >"$BATS_TEST_TMPDIR/doc"
+	$MKZIP "$BATS_TEST_TMPDIR/one.zip" t/documents.jsonl="$BATS_TEST_TMPDIR/doc"
+	run --separate-stderr cvx-unzip "$BATS_TEST_TMPDIR/one.zip"
+	assert_failure 1
+	assert_output ''
+	[[ $stderr == *"t/documents.jsonl: line 1: longer than 67108864 bytes" ]] || fail "$stderr"
+}
+
+@test "an empty object gets the tag alone" {
+	zip1 '{}\n'
+	run -0 cvx-unzip "$BATS_TEST_TMPDIR/one.zip"
+	assert_output '{"_table":"t"}'
+}
+
+# ---- damaged archives ---------------------------------------------------
+
+@test "a truncated ZIP fails before any output, at 50+ offsets and every entry boundary" {
+	local z=$FX/ex.zip s off n=0
+	s=$(scratch)
+	while read -r off; do
+		head -c "$off" "$z" >"$s/t.zip"
+		cvx-unzip "$s/t.zip" >"$s/out" 2>"$s/err" && fail "offset $off: success"
+		[ $? -eq 1 ] || fail "offset $off: status not 1"
+		[ ! -s "$s/out" ] || fail "offset $off: wrote on stdout"
+		n=$((n + 1))
+	done < <(python3 - "$z" <<'EOF'
+import sys, zipfile
+z = sys.argv[1]
+size = len(open(z, "rb").read())
+offs = {size * i // 60 for i in range(60)}
+with zipfile.ZipFile(z) as f:
+    for i in f.infolist():
+        offs.update({i.header_offset, i.header_offset + 1,
+                     i.header_offset + 30})
+offs.update({size - 1, size - 22, size - 42, size - 98})
+for o in sorted(offs):
+    if 0 <= o < size:
+        print(o)
+EOF
+	)
+	[ "$n" -ge 50 ] || fail "only $n offsets"
+}
+
+@test "a pipe is spooled under \$TMPDIR and nothing is left there" {
+	local s
+	s=$(scratch)
+	run -0 bash -c 'cat "$1" | TMPDIR="$2" cvx-unzip | cmp - <(cvx-unzip "$1")' _ "$FX/ex.zip" "$s"
+	run -0 ls -A "$s"
+	assert_output ''
+}
+
+@test "a seekable stdin is read in place, not spooled" {
+	run -0 bash -c 'TMPDIR=/nonexistent cvx-unzip <"$1" | cmp - <(cvx-unzip "$1")' _ "$FX/ex.zip"
+}
+
+@test "an unusable \$TMPDIR for a pipe is exit 1 naming it" {
+	run --separate-stderr bash -c 'cat "$1" | TMPDIR=/nonexistent cvx-unzip' _ "$FX/ex.zip"
+	assert_failure 1
+	assert_output ''
+	[[ $stderr == "cvx-unzip: /nonexistent: "* ]] || fail "$stderr"
+}
+
+@test "a truncated ZIP from a pipe fails before any output" {
+	run --separate-stderr bash -c 'head -c 40000 "$1" | cvx-unzip' _ "$FX/two.zip"
+	assert_failure 1
+	assert_output ''
+	[[ $stderr == "cvx-unzip: stdin: "* ]] || fail "$stderr"
+}
+
+@test "a file that is not a ZIP fails before any output" {
+	run --separate-stderr cvx-unzip "$FX/big.jsonl"
+	assert_failure 1
+	assert_output ''
+	run --separate-stderr cvx-unzip /dev/null
+	assert_failure 1
+}
+
+# flip ZIP ENTRY: XOR one byte in the middle of ENTRY's data, in place.
+flip() {
+	python3 - "$1" "$2" <<'EOF'
+import struct, sys, zipfile
+z, name = sys.argv[1], sys.argv[2]
+with zipfile.ZipFile(z) as f:
+    i = f.getinfo(name)
+data = bytearray(open(z, "rb").read())
+o = i.header_offset
+n, m = struct.unpack("<HH", data[o + 26:o + 30])
+start = o + 30 + n + m
+data[start + i.compress_size // 2] ^= 0x55
+open(z, "wb").write(data)
+EOF
+}
+
+@test "a flipped byte in deflate data: exit 1, #cvx-abort last" {
+	cp "$FX/two.zip" "$BATS_TEST_TMPDIR/x.zip"
+	flip "$BATS_TEST_TMPDIR/x.zip" late/documents.jsonl
+	run --separate-stderr bash -c 'cvx-unzip "$1" | tail -n 1' _ "$BATS_TEST_TMPDIR/x.zip"
+	assert_output --regexp '^#cvx-abort cvx-unzip: .*late/documents.jsonl: '
+	run --separate-stderr cvx-unzip "$BATS_TEST_TMPDIR/x.zip"
+	assert_failure 1
+}
+
+@test "a flipped byte in stored data fails on the CRC-32, #cvx-abort last" {
+	cp "$FX/twoS.zip" "$BATS_TEST_TMPDIR/x.zip"
+	flip "$BATS_TEST_TMPDIR/x.zip" late/documents.jsonl
+	run --separate-stderr bash -c 'cvx-unzip "$1" | tail -n 1' _ "$BATS_TEST_TMPDIR/x.zip"
+	assert_output --regexp '^#cvx-abort cvx-unzip: .*late/documents.jsonl: .*CRC'
+}
+
+@test "an error found before any byte was written leaves stdout empty" {
+	cp "$FX/exS.zip" "$BATS_TEST_TMPDIR/x.zip"
+	flip "$BATS_TEST_TMPDIR/x.zip" threads/documents.jsonl
+	run --separate-stderr cvx-unzip "$BATS_TEST_TMPDIR/x.zip"
+	assert_failure 1
+	assert_output ''
+}
+
+# ---- big archives ---------------------------------------------------------
+
+@test "zip64: more than 65 535 entries" {
+	local s
+	s=$(scratch)
+	$MKZIP --pad-entries 65600 "$s/x.zip" t/documents.jsonl="$FX/small.jsonl"
+	run -0 bash -c 'cvx-unzip "$1" | wc -l' _ "$s/x.zip"
+	assert_output 2000
+	run -0 bash -c 'cvx-unzip -l "$1" | grep -c "^# ignored: pad/"' _ "$s/x.zip"
+	assert_output 65600
+}
+
+@test "zip64: entries beyond 4 GiB" {
+	local s
+	s=$(scratch)
+	$MKZIP --gap 4400000000 "$s/x.zip" _tables/documents.jsonl=/dev/null \
+	    t/documents.jsonl="$FX/small.jsonl"
+	[ "$(stat -c %s "$s/x.zip")" -gt 4400000000 ]
+	run -0 bash -c 'cvx-unzip -r "$1" | cmp - "$2"' _ "$s/x.zip" "$FX/small.jsonl"
+}
+
+# ---- the common rules ---------------------------------------------------
+
+@test "-h prints the usage on stdout and exits 0" {
+	run --separate-stderr cvx-unzip -h
+	assert_success
+	assert_output --partial 'usage: cvx-unzip [-lrs] [-t tables] [-x tables] [export]'
+	[ -z "$stderr" ]
+}
+
+@test "-V prints the version" {
+	run -0 cvx-unzip --version
+	assert_output --regexp '^cvx-unzip [0-9]+\.[0-9]+\.[0-9]+$'
+}
+
+@test "a bad option or two operands exit 2 with the usage on stderr" {
+	run --separate-stderr cvx-unzip --nosuch
+	assert_failure 2
+	assert_output ''
+	[[ $stderr == *"usage: cvx-unzip"* ]]
+	run --separate-stderr cvx-unzip a b
+	assert_failure 2
+	run --separate-stderr cvx-unzip -t '' x
+	assert_failure 2
+}
+
+@test "- is stdin, seekable or a pipe" {
+	run -0 bash -c 'cvx-unzip - <"$1" | md5sum; cat "$1" | cvx-unzip - | md5sum; cvx-unzip "$1" | md5sum' _ "$FX/ex.zip"
+	[ "${lines[0]}" = "${lines[1]}" ] && [ "${lines[0]}" = "${lines[2]}" ]
+}
+
+@test "a full disk is exit 1" {
+	run --separate-stderr bash -c 'cvx-unzip "$1" >/dev/full' _ "$FX/two.zip"
+	assert_failure 1
+	[[ $stderr == "cvx-unzip: stdout: No space left on device" ]] || fail "$stderr"
+}
+
+@test "a closed pipe is death by SIGPIPE" {
+	run bash -c 'cvx-unzip "$1" | head -c1 >/dev/null; echo "${PIPESTATUS[0]}"' _ "$FX/two.zip"
+	assert_output 141
+}
+
+@test "a missing operand is exit 1 naming it" {
+	run --separate-stderr cvx-unzip "$BATS_TEST_TMPDIR/nosuch.zip"
+	assert_failure 1
+	[[ $stderr == "cvx-unzip: $BATS_TEST_TMPDIR/nosuch.zip: No such file or directory" ]]
+}
+
+# ---- the man page's EXAMPLES, on the bundled example export ---------------
+
+# In a scratch directory: export.zip, backup.zip, export.zip.gz (copies of
+# examples/chat-export.zip) and the expected line count of each table.
+examples_setup() {
+	cd "$(scratch)"
+	cp "$ROOT/examples/chat-export.zip" export.zip
+	cp export.zip backup.zip
+	gzip -c export.zip >export.zip.gz
+	python3 - <<'EOF2' >counts
+import zipfile
+with zipfile.ZipFile("export.zip") as z:
+    for i in z.infolist():
+        p = i.filename.split("/")
+        if len(p) == 2 and p[1] == "documents.jsonl" and p[0][0] != "_":
+            print("%s\t%d" % (p[0], z.read(i).count(b"\n")))
+EOF2
+}
+
+@test "EXAMPLE: cvx-unzip -l export.zip" {
+	examples_setup
+	run -0 bash -c 'cvx-unzip -l export.zip | grep -v "^-	_storage" | cut -f2,4 | sort'
+	assert_output "$(sort counts)"
+}
+
+@test "EXAMPLE: cvx-unzip export.zip | cvx-count" {
+	[ -x "$CVX_BUILD/cvx-count" ] || require "cvx-count is not built"
+	examples_setup
+	run -0 bash -c 'cvx-unzip export.zip | cvx-count | sort'
+	assert_output "$(sort counts)"
+}
+
+@test "EXAMPLE: gzip -dc export.zip.gz | cvx-unzip -t users,threads,runs,messages" {
+	examples_setup
+	run -0 bash -c 'gzip -dc export.zip.gz | cvx-unzip -t users,threads,runs,messages | cut -d\" -f4 | uniq -c | awk "{ print \$2 \"\t\" \$1 }"'
+	assert_output "$(grep -E '^(users|threads|runs|messages)	' counts |
+	    sort -k1,1 | join -t '	' <(printf 'users\t1\nthreads\t2\nruns\t3\nmessages\t4\n' | sort) - |
+	    sort -t '	' -k2,2n | cut -f1,3)"
+}
+
+@test "EXAMPLE: cvx-unzip -x 'authSessions,...' backup.zip >backup.jsonl" {
+	examples_setup
+	cvx-unzip -x 'authSessions,authRefreshTokens,authVerif*,authRateLimits' \
+	    backup.zip >backup.jsonl
+	run -0 bash -c 'cut -d\" -f4 backup.jsonl | sort | uniq -c | awk "{ print \$2 \"\t\" \$1 }"'
+	assert_output "$(grep -v '^authSessions	' counts | sort)"
+}
+
+@test "EXAMPLE: cvx-unzip -r -t messages export.zip >messages.jsonl" {
+	examples_setup
+	cvx-unzip -r -t messages export.zip >messages.jsonl
+	run -0 bash -c 'unzip -p export.zip messages/documents.jsonl | cmp - messages.jsonl'
+}
