@@ -771,14 +771,16 @@ bool cvx_copy_context(const char *ctx, uint64_t *row, const char **col);
 /*
  * Append the merge statement of r's listed columns, from the staging
  * table stage into target (both quoted, maybe schema-qualified), keyed on
- * the columns key[0..nkey): INSERT ... SELECT DISTINCT ON (key) ... ORDER
- * BY key, ctid DESC (the last staged row wins) ON CONFLICT (key) DO UPDATE
- * SET ... WHERE (target row) IS DISTINCT FROM (EXCLUDED row), so unchanged
- * rows are not rewritten (design.md, performance facts).  Its one result
- * row: distinct keys, inserted, updated (RETURNING xmax = 0).
+ * the columns key[0..nkey): INSERT ... SELECT ... ON CONFLICT (key) DO
+ * UPDATE SET ... WHERE (target row) IS DISTINCT FROM (EXCLUDED row), so
+ * unchanged rows are not rewritten (design.md, performance facts).  With
+ * dedupe the SELECT is DISTINCT ON (key) ... ORDER BY key, ctid DESC (the
+ * last staged row of a key wins); without, it is cheaper (no sort) but
+ * fails with SQLSTATE 21000 if a key is staged twice.  Its one result row:
+ * source rows, inserted, updated (RETURNING xmax = 0).
  */
 void cvx_merge_sql(struct cvx_buf *s, const char *target, const char *stage,
-    const struct cvx_rows *r, const size_t *key, size_t nkey);
+    const struct cvx_rows *r, const size_t *key, size_t nkey, bool dedupe);
 
 /* What cvx-pg-load did to one table, for its summary. */
 struct cvx_load_stat {

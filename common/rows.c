@@ -284,7 +284,7 @@ cvx_copy_context(const char *ctx, uint64_t *row, const char **col)
 
 void
 cvx_merge_sql(struct cvx_buf *s, const char *target, const char *stage,
-    const struct cvx_rows *r, const size_t *key, size_t nkey)
+    const struct cvx_rows *r, const size_t *key, size_t nkey, bool dedupe)
 {
 	struct cvx_buf cols = { 0 }, keys = { 0 };
 	const struct cvx_col *c;
@@ -298,10 +298,15 @@ cvx_merge_sql(struct cvx_buf *s, const char *target, const char *stage,
 		cvx_buf_printf(&cols, "%s%s", i ? ", " : "",
 		    r->cols[r->list[i]].qname);
 	/* The last document of a key wins: ctid is the staging order. */
-	cvx_buf_printf(s, "WITH src AS (SELECT DISTINCT ON (%s) %s FROM %s "
-	    "ORDER BY %s, ctid DESC), up AS (INSERT INTO %s AS cvx_t (%s) "
-	    "SELECT %s FROM src ON CONFLICT (%s) DO ", keys.p, cols.p, stage,
-	    keys.p, target, cols.p, cols.p, keys.p);
+	if (dedupe)
+		cvx_buf_printf(s, "WITH src AS (SELECT DISTINCT ON (%s) %s "
+		    "FROM %s ORDER BY %s, ctid DESC)", keys.p, cols.p, stage,
+		    keys.p);
+	else
+		cvx_buf_printf(s, "WITH src AS (SELECT %s FROM %s)", cols.p,
+		    stage);
+	cvx_buf_printf(s, ", up AS (INSERT INTO %s AS cvx_t (%s) SELECT %s "
+	    "FROM src ON CONFLICT (%s) DO ", target, cols.p, cols.p, keys.p);
 	for (i = 0; i < r->nlist; i++) {
 		for (j = 0; j < nkey && key[j] != r->list[i]; j++)
 			;

@@ -353,6 +353,18 @@ EOF
 	assert_line --partial '# ignored: _scheduled_functions/documents.jsonl: '
 }
 
+@test "non-ASCII entry names are read as UTF-8, whatever the locale" {
+	local s
+	s=$(scratch)
+	printf '{"a":1}\n' >"$s/doc"
+	$MKZIP "$s/x.zip" users/documents.jsonl="$s/doc" \
+	    "$(printf 'notes/\303\251\346\227\245.txt')"="$s/doc"
+	run --separate-stderr env LC_ALL=C cvx-unzip -l "$s/x.zip"
+	assert_success
+	assert_line "# ignored: notes/$(printf '\303\251\346\227\245').txt: not part of the export format"
+	[ -z "$stderr" ] || fail "$stderr"
+}
+
 @test "hostile entry names are reported and never used" {
 	local s
 	s=$(scratch)
@@ -390,6 +402,18 @@ EOF
 	assert_failure 1
 	assert_output ''
 	[[ $stderr == *"a second entry for table users"* ]] || fail "$stderr"
+}
+
+@test "a broken _tables line is an error with its position, before output" {
+	local s
+	s=$(scratch)
+	printf '{"a":1}\n' >"$s/doc"
+	printf '{"name":"users","id":10001}\n{"name":"t","id":"x"}\n' >"$s/tables"
+	$MKZIP "$s/x.zip" _tables/documents.jsonl="$s/tables" users/documents.jsonl="$s/doc"
+	run --separate-stderr cvx-unzip "$s/x.zip"
+	assert_failure 1
+	assert_output ''
+	[ "$stderr" = "cvx-unzip: $s/x.zip: _tables/documents.jsonl: line 2, byte 18: no valid table number" ] || fail "$stderr"
 }
 
 # ---- line rules ---------------------------------------------------------

@@ -684,6 +684,7 @@ static void
 merge_table(struct table *t)
 {
 	struct cvx_buf s = { 0 };
+	const char *sqlstate;
 	PGresult *r;
 	size_t i;
 
@@ -694,11 +695,28 @@ merge_table(struct table *t)
 		if (!t->r.cols[t->key[i]].listed)
 			fail("table %s: no document names the key column %s",
 			    t->name, t->r.cols[t->key[i]].name);
-	cvx_merge_sql(&s, t->qname, t->qstage, &t->r, t->key, t->nkey);
-	end_active();
+	/*
+	 * Sorting every staged row to drop duplicate keys costs a fifth of the
+	 * merge: try without, and sort only if a key was staged twice.
+	 */
+	PQclear(exec_sql("SAVEPOINT cvx_merge", PGRES_COMMAND_OK, t->name));
+	cvx_merge_sql(&s, t->qname, t->qstage, &t->r, t->key, t->nkey, false);
 	r = PQexec(conn, s.p);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK && (sqlstate =
+	    PQresultErrorField(r, PG_DIAG_SQLSTATE)) != NULL &&
+	    strcmp(sqlstate, "21000") == 0) {
+		PQclear(r);
+		PQclear(exec_sql("ROLLBACK TO SAVEPOINT cvx_merge",
+		    PGRES_COMMAND_OK, t->name));
+		cvx_buf_reset(&s);
+		cvx_merge_sql(&s, t->qname, t->qstage, &t->r, t->key, t->nkey,
+		    true);
+		r = PQexec(conn, s.p);
+	}
 	if (PQresultStatus(r) != PGRES_TUPLES_OK)
 		copy_error(t, r);
+	PQclear(exec_sql("RELEASE SAVEPOINT cvx_merge", PGRES_COMMAND_OK,
+	    t->name));
 	t->inserted += strtoull(PQgetvalue(r, 0, 1), NULL, 10);
 	t->updated += strtoull(PQgetvalue(r, 0, 2), NULL, 10);
 	t->unchanged += strtoull(PQgetvalue(r, 0, 0), NULL, 10) -

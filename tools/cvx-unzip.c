@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <locale.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -176,24 +177,6 @@ zip_open(struct export *x, struct source *s)
 	return a;
 }
 
-/*
- * The next entry header, or NULL at the end.  ARCHIVE_WARN is only a name
- * that does not convert to the locale: the UTF-8 name is used.
- */
-static struct archive_entry *
-zip_next(struct export *x, struct archive *a)
-{
-	struct archive_entry *ae;
-	int r;
-
-	r = archive_read_next_header(a, &ae);
-	if (r == ARCHIVE_EOF)
-		return NULL;
-	if (r < ARCHIVE_WARN)
-		fail("%s: %s", x->input, archive_error_string(a));
-	return ae;
-}
-
 /* The entry's name as stored (UTF-8), "" if there is none. */
 static const char *
 zip_name(struct archive_entry *ae)
@@ -203,6 +186,29 @@ zip_name(struct archive_entry *ae)
 	if (n == NULL)
 		n = archive_entry_pathname(ae);
 	return n != NULL ? n : "";
+}
+
+/*
+ * The next entry header, or NULL at the end.  ARCHIVE_WARN (a name that
+ * does not convert, a local header that disagrees with the central
+ * directory, whose values are the ones used) is reported and passed over:
+ * the data is still checked against the central directory's CRC-32.
+ */
+static struct archive_entry *
+zip_next(struct export *x, struct archive *a, bool quiet)
+{
+	struct archive_entry *ae;
+	int r;
+
+	r = archive_read_next_header(a, &ae);
+	if (r == ARCHIVE_EOF)
+		return NULL;
+	if (r < ARCHIVE_WARN)
+		fail("%s: %s", x->input, archive_error_string(a));
+	if (r == ARCHIVE_WARN && !quiet)
+		warnx("%s: %s: %s", x->input, zip_name(ae),
+		    archive_error_string(a));
+	return ae;
 }
 
 /*
@@ -442,7 +448,7 @@ scan_zip(struct export *x)
 	struct reader r = { x, NULL, a, -1 };
 	size_t i;
 
-	while ((ae = zip_next(x, a)) != NULL) {
+	while ((ae = zip_next(x, a, false)) != NULL) {
 		i = add_entry(x, zip_name(ae), archive_entry_size_is_set(ae) ?
 		    archive_entry_size(ae) : -1);
 		r.name = x->e[i].name;
@@ -639,10 +645,15 @@ writer_start(const char *input)
 static int
 writer_finish(void)
 {
+	size_t i;
+
 	slot_get();
 	slot_put();
 	pthread_join(q.thread, NULL);
 	q.running = false;
+	for (i = 0; i < NSLOTS; i++)
+		free(q.s[i].buf);
+	cvx_buf_free(&q.carry);
 	return cvx_out_close(&q.out);
 }
 
@@ -708,7 +719,7 @@ walk_to(struct walker *w, long i)
 		w->pos = -1;
 	}
 	while (w->pos < i) {
-		if ((ae = zip_next(w->x, w->a)) == NULL)
+		if ((ae = zip_next(w->x, w->a, true)) == NULL)
 			fail("%s: %s: entry missing on a second pass",
 			    w->x->input, w->r.name);
 		w->pos++;
@@ -911,6 +922,11 @@ main(int argc, char *argv[])
 	ssize_t n;
 	int ch, rval;
 
+	/*
+	 * libarchive turns UTF-8 entry names into the locale's charset; in
+	 * the C locale every non-ASCII name would fail to convert.
+	 */
+	(void)setlocale(LC_CTYPE, "C.UTF-8");
 	while ((ch = getopt_long(argc, argv, "hlrst:Vx:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
