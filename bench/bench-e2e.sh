@@ -3,7 +3,9 @@
 # interleaved with the anchor that does the same job with common tools:
 #
 #   cvx:    cvx-sha -C | cvx-unzip -t … | cvx-jsonl-map -f map.jq
-#           | cvx-pg-load --mode merge --key convex_id       (one transaction)
+#           | cvx-pg-load --mode insert                      (one transaction)
+#           and the same with --mode merge --key convex_id (the runbook's
+#           idempotent import step)
 #   anchor: sha256sum -c, then per target table
 #           unzip -p | jq -r '…|@tsv' | psql -c '\copy …'    (seven commits)
 #
@@ -55,16 +57,19 @@ now() { date +%s.%N; }
 rss() { /usr/bin/time -f %M -o "$work/rss.$1" "${@:2}"; }
 maxrss() { sort -n "$work"/rss.* | tail -n 1; rm -f "$work"/rss.*; }
 
+# $1: merge (the runbook's import: idempotent upsert) or insert (COPY
+# straight into the empty tables, what the anchor does).
 run_cvx() {
 	rss sha "$build/cvx-sha" -C "$work/sums.abs" <"$zip" 2>/dev/null |
 	    rss unzip "$build/cvx-unzip" -t users,threads,runs,messages |
 	    rss map "$build/cvx-jsonl-map" -f "$map" \
 		--slurpfile skip "$work/skip.json" |
-	    rss load "$build/cvx-pg-load" --mode merge --key convex_id \
+	    rss load "$build/cvx-pg-load" --mode "$1" \
+		$([ "$1" = merge ] && echo --key convex_id) \
 		--summary none -d "$(url cvx)"
 	for s in sha unzip map load; do
 		printf '%s=%sKiB ' "$s" "$(cat "$work/rss.$s")"
-	done >"$work/rss-cvx"
+	done >"$work/rss-cvx-$1"
 	rm -f "$work"/rss.*
 }
 
@@ -135,7 +140,7 @@ run_anchor() {
 	    "$(cat "$work/rss.sha")" \
 	    "$(cat "$work"/rss.unzip-* | sort -n | tail -n 1)" \
 	    "$(cat "$work"/rss.jq-* | sort -n | tail -n 1)" \
-	    "$(cat "$work"/rss.psql-* | sort -n | tail -n 1)" >"$work/rss-anchor"
+	    "$(cat "$work"/rss.psql-* | sort -n | tail -n 1)" >"$work/rss-anchor-$1"
 	rm -f "$work"/rss.*
 }
 
@@ -162,34 +167,41 @@ empty_tables() {
 
 echo "export: $zip ($(du -h "$zip" | cut -f1)), $reps runs each, interleaved"
 echo "machine: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
-total_cvx=0 total_anchor=0
+declare -A total=([anchor]=0 [cvx-insert]=0 [cvx-merge]=0)
+order=(anchor cvx-insert cvx-merge)
 for rep in $(seq "$reps"); do
-	for who in $([ $((rep % 2)) -eq 1 ] && echo "anchor cvx" || echo "cvx anchor"); do
-		empty_tables "$who"
+	for who in "${order[@]}"; do
+		db=${who%%-*}
+		mode=${who#cvx}
+		mode=${mode#-}
+		empty_tables "$db"
 		sync
 		t0=$(now)
-		"run_$who"
+		"run_$db" "$mode"
 		t1=$(now)
 		dt=$(echo "$t1 - $t0" | bc)
-		printf '%-6s run %d: %6.1f s  peak RSS %s\n' "$who" "$rep" "$dt" \
-		    "$(cat "$work/rss-$who")"
-		if [ "$who" = cvx ]; then
-			total_cvx=$(echo "$total_cvx + $dt" | bc)
-		else
-			total_anchor=$(echo "$total_anchor + $dt" | bc)
+		printf '%-10s run %d: %6.1f s  peak RSS %s\n' "$who" "$rep" "$dt" \
+		    "$(cat "$work/rss-$db-$mode")"
+		total[$who]=$(echo "${total[$who]} + $dt" | bc)
+		if [ "$db" = cvx ]; then
+			fingerprint cvx >"$work/fp.cvx"
+			fingerprint anchor >"$work/fp.anchor"
+			if ! cmp -s "$work/fp.cvx" "$work/fp.anchor"; then
+				echo "bench-e2e: $who and anchor differ:" >&2
+				diff "$work/fp.cvx" "$work/fp.anchor" >&2 || true
+				exit 1
+			fi
 		fi
 	done
-	fingerprint cvx >"$work/fp.cvx"
-	fingerprint anchor >"$work/fp.anchor"
-	if ! cmp -s "$work/fp.cvx" "$work/fp.anchor"; then
-		echo "bench-e2e: the two loads differ:" >&2
-		diff "$work/fp.cvx" "$work/fp.anchor" >&2 || true
-		exit 1
-	fi
+	# Rotate, so that no variant always runs first.
+	order=("${order[@]:1}" "${order[0]}")
 done
 rows=$(q cvx -A -t -c "SELECT $(echo $tables | sed 's/\([a-z_]*\)/(SELECT count(*) FROM \1)/g; s/) (/) + (/g')")
-echo "rows per load: $rows (identical in both databases)"
-printf 'cvx / anchor: %.2f (total %.1f s vs %.1f s); cvx %.0f rows/s\n' \
-    "$(echo "$total_cvx / $total_anchor" | bc -l)" "$total_cvx" \
-    "$total_anchor" "$(echo "$rows * $reps / $total_cvx" | bc -l)"
+echo "rows per load: $rows (the same rows in both databases after every run)"
+for who in cvx-insert cvx-merge; do
+	printf '%s / anchor: %.2f (total %.1f s vs %.1f s); %.0f rows/s\n' \
+	    "$who" "$(echo "${total[$who]} / ${total[anchor]}" | bc -l)" \
+	    "${total[$who]}" "${total[anchor]}" \
+	    "$(echo "$rows * $reps / ${total[$who]}" | bc -l)"
+done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -181,3 +181,8 @@ for name in copy insert merge remerge node; do
 	    "$(echo "$rows / $w" | bc -l)" "$(echo "$w / $base" | bc -l)" \
 	    "$(echo "$r / 1024" | bc -l)"
 done
+# Every round's wall time, to show the spread on a shared machine.
+for name in copy insert merge remerge node; do
+	[ -s "$tmp/$name" ] || continue
+	printf '%-8s %s\n' "$name" "$(cut -d' ' -f1 "$tmp/$name" | xargs printf '%.1f ')"
+done

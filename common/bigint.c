@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * bigint.c: find JSON integer tokens that a double cannot hold exactly.
+ * bigint.c: JSON number tokens and doubles: find the integer tokens that
+ * a double cannot hold exactly, and read the others as doubles.
  *
  * jq 1.6 (and JavaScript) turn every number into an IEEE double, so an
  * integer beyond +-2^53 comes out changed.  Convex writes int64 values as
  * bare integer tokens in uniform-era exports (convex-export-format.md
  * §3.1), so such tokens are real data and must be caught by their text.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cvx.h"
@@ -118,7 +120,7 @@ cvx_json_find_bigint(const char *s, size_t n, size_t from, size_t *len)
 			return k;
 		if (q == NULL)
 			break;
-		/* Skip the string: its closing quote has an even run of \ before it. */
+		/* Skip the string: an even run of \ before its end quote. */
 		for (i = at + 1;; i = k + 1) {
 			q = memchr(s + i, '"', n - i);
 			if (q == NULL)
@@ -150,4 +152,31 @@ cvx_json_quote_bigints(const char *s, size_t n, struct cvx_buf *out)
 	}
 	cvx_buf_add(out, s + from, n - from);
 	return count;
+}
+
+double
+cvx_json_number(const char *p, const char **end)
+{
+	static const double pow10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6,
+	    1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17,
+	    1e18, 1e19, 1e20, 1e21, 1e22 };
+	const char *q = p + (*p == '-');
+	unsigned long long m = 0;	/* wraps harmlessly past 15 digits */
+	int sig = 0, scale = 0;
+	double d;
+
+	for (; *q >= '0' && *q <= '9'; q++) {
+		sig += m > 0 || *q != '0';
+		m = m * 10 + (unsigned)(*q - '0');
+	}
+	if (*q == '.')
+		for (q++; *q >= '0' && *q <= '9'; q++, scale++) {
+			sig += m > 0 || *q != '0';
+			m = m * 10 + (unsigned)(*q - '0');
+		}
+	if (*q == 'e' || *q == 'E' || sig > 15 || scale > 22)
+		return strtod(p, (char **)end);
+	*end = q;
+	d = (double)m / pow10[scale];
+	return *p == '-' ? -d : d;
 }

@@ -457,7 +457,7 @@ int cvx_export_line(const char *s, size_t *n, uint64_t lineno,
 
 /* @@ section: cvx-count / cvx-sha @@ */
 
-/* ---- bigint.c: integers a double cannot hold (cvx-jsonl-map) ----------- */
+/* ---- bigint.c: JSON numbers and doubles (cvx-jsonl-map) --------------- */
 
 /*
  * Find the next JSON integer token (no '.', no exponent) whose magnitude
@@ -482,6 +482,17 @@ size_t cvx_json_find_bigint(const char *s, size_t n, size_t from,
  * accept.  Returns the number of tokens quoted.
  */
 size_t cvx_json_quote_bigints(const char *s, size_t n, struct cvx_buf *out);
+
+/*
+ * Read the JSON number token at p (already checked, e.g. by
+ * cvx_json_check; it ends at the first byte that cannot continue it) as
+ * the correctly rounded double, the value jq, JavaScript and strtod give
+ * it; *end is set past it.  Most tokens take Clinger's exact fast path
+ * (at most 15 significant digits and at most 22 decimals: both the digits
+ * and the power of ten are exact doubles, so one IEEE division rounds
+ * correctly); others go to strtod(3) in the C locale.
+ */
+double cvx_json_number(const char *p, const char **end);
 
 /* ---- chunks.c: a stream's lines on several threads, in order ----------- */
 
@@ -546,6 +557,21 @@ void cvx_jq_program(struct cvx_buf *out, const char *prog);
  * boundary, "..." added).
  */
 void cvx_jq_message(struct cvx_buf *b, const char *s, size_t n, size_t max);
+
+/*
+ * Append s[0..n) (UTF-8) to b as a JSON string, escaped byte for byte as
+ * jq 1.6 prints strings (jv_dump_string with no flags): \" \\ \b \t \n
+ * \f \r, other bytes below 0x20 and DEL as \u00xx in lowercase hex,
+ * everything else, '/' and non-ASCII included, as it is.
+ */
+void cvx_jq_quote(struct cvx_buf *b, const char *s, size_t n);
+
+/*
+ * Append s[0..n) to b with every byte that is not part of a well-formed
+ * UTF-8 sequence (RFC 3629 §4) replaced by U+FFFD, so that any line can
+ * be quoted into valid JSON (cvx-jsonl-map's errors file).
+ */
+void cvx_utf8_clean(struct cvx_buf *b, const char *s, size_t n);
 
 /* ---- copy.c: JSON values to COPY text fields (cvx-pg-load) ------------- */
 

@@ -91,11 +91,10 @@ cvx_export_parse_name(const char *name, struct cvx_entry_name *en)
 		if (comp_is(cs[nc - 1], cl[nc - 1], "documents.jsonl")) {
 			en->kind = CVX_ENTRY_STORAGE;
 			en->table = cvx_strdup("_storage");
-		}
-		else if (cs[nc - 1][0] != '.' && !comp_is(cs[nc - 1],
-		    strcspn(cs[nc - 1], "."), "documents"))
+		} else if (cs[nc - 1][0] != '.' && !comp_is(cs[nc - 1],
+		    strcspn(cs[nc - 1], "."), "documents")) {
 			en->kind = CVX_ENTRY_BLOB;
-		else {
+		} else {
 			ignored(en, CVX_ENTRY_STRAY, "not a storage file");
 			goto out;
 		}

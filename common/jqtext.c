@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * jqtext.c: the jq source side of cvx-jsonl-map, with no libjq calls: the
- * built-in Convex library, where it goes in a program, and jq's messages
- * made into one stderr line.
+ * jqtext.c: the text side of cvx-jsonl-map, with no libjq calls: the
+ * built-in Convex library, where it goes in a program, jq's messages made
+ * into one stderr line, strings escaped as jq prints them, and UTF-8
+ * cleaned for the errors file.
  */
 #define _GNU_SOURCE		/* memmem */
 #include <string.h>
@@ -156,3 +157,68 @@ cvx_jq_message(struct cvx_buf *b, const char *s, size_t n, size_t max)
 	b->p[b->len] = '\0';
 }
 
+
+void
+cvx_jq_quote(struct cvx_buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char c;
+	size_t i, run = 0;
+	char e[6];
+
+	cvx_buf_addc(b, '"');
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)s[i];
+		if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f)
+			continue;
+		cvx_buf_add(b, s + run, i - run);
+		run = i + 1;
+		e[0] = '\\';
+		switch (c) {
+		case '"': case '\\': e[1] = (char)c; break;
+		case '\b': e[1] = 'b'; break;
+		case '\t': e[1] = 't'; break;
+		case '\n': e[1] = 'n'; break;
+		case '\f': e[1] = 'f'; break;
+		case '\r': e[1] = 'r'; break;
+		default:
+			e[1] = 'u';
+			e[2] = '0';
+			e[3] = '0';
+			e[4] = hex[c >> 4];
+			e[5] = hex[c & 15];
+			cvx_buf_add(b, e, 6);
+			continue;
+		}
+		cvx_buf_add(b, e, 2);
+	}
+	cvx_buf_add(b, s + run, n - run);
+	cvx_buf_addc(b, '"');
+}
+
+void
+cvx_utf8_clean(struct cvx_buf *b, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, k, len;
+	unsigned char lo, hi;
+
+	while (i < n) {
+		len = p[i] < 0x80 ? 1 : p[i] >= 0xC2 && p[i] <= 0xDF ? 2 :
+		    p[i] >= 0xE0 && p[i] <= 0xEF ? 3 :
+		    p[i] >= 0xF0 && p[i] <= 0xF4 ? 4 : 0;
+		lo = p[i] == 0xE0 ? 0xA0 : p[i] == 0xF0 ? 0x90 : 0x80;
+		hi = p[i] == 0xED ? 0x9F : p[i] == 0xF4 ? 0x8F : 0xBF;
+		for (k = 1; len > 1 && k < len; k++)
+			if (i + k >= n || p[i + k] < (k == 1 ? lo : 0x80) ||
+			    p[i + k] > (k == 1 ? hi : 0xBF))
+				len = 0;
+		if (len == 0) {
+			cvx_buf_adds(b, "\xEF\xBF\xBD");
+			i++;
+		} else {
+			cvx_buf_add(b, s + i, len);
+			i += len;
+		}
+	}
+}

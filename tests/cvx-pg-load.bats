@@ -137,6 +137,14 @@ J
 	assert_output 0
 }
 
+@test "a key written with escapes matches its column by decoded name" {
+	sql -c 'CREATE TABLE t (id int, "café" text, "a""b" int)'
+	printf '%s\n' '{"_table":"t","id":1,"caf\u00e9":"x","a\"b":2}' | docs in
+	run -0 cvx-pg-load -d "$DB" "$BATS_TEST_TMPDIR/in"
+	run -0 sql -c 'SELECT id, "café", "a""b" FROM t'
+	assert_output '1|x|2'
+}
+
 @test "--ignore-unknown drops keys with no column" {
 	sql -c 'CREATE TABLE t (id int, v text)'
 	echo '{"_table":"t","id":1,"zeta":1,"v":"x"}' | docs in

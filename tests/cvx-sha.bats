@@ -169,6 +169,16 @@ print(("1" if h[0] != "1" else "2") + h[1:])' "$BIGSUM"
 	[[ $stderr == "cvx-sha: $BATS_TEST_TMPDIR/small: checksum mismatch: "* ]]
 }
 
+@test "-c with -o writes the digest file on a match, leaves it empty else" {
+	cd "$BATS_TEST_TMPDIR"
+	cvx-sha -c "$BIGSUM" -o sum "$BIG" >/dev/null
+	[ "$(cat sum)" = "$(sha256sum "$BIG")" ]
+	run --separate-stderr bash -c \
+	    'cvx-sha -c "$1" -o sum "$BIG" >/dev/null' _ "$(wrong_sum)"
+	assert_failure 1
+	[ ! -s sum ]
+}
+
 @test "-C takes the only line of a checksum file, whatever its name" {
 	sha256sum "$BIG" >"$BATS_TEST_TMPDIR/sums"
 	run --separate-stderr bash -c \

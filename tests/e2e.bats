@@ -193,9 +193,10 @@ assert_unchanged() {
 }
 
 @test "truncated zip: status 1 with pipefail, nothing committed" {
-	local i zip
-	for i in 0 1 2; do
-		zip=$FIX/truncated$i.zip
+	local k zip
+	# (not i: bats' run uses that name)
+	for k in 0 1 2; do
+		zip=$FIX/truncated$k.zip
 		run_pipe pipefail "$zip" "$(sha256sum "$zip" | cut -d' ' -f1)"
 		assert_failure 1
 		assert_output --partial 'cvx-unzip: '
@@ -282,7 +283,7 @@ run_folder_pipe() {
 # The pipe stalls half-way (awk waits for a flag file) while the loader's
 # session is terminated from another session; then the stream resumes.
 kill_mid_load() {
-	local pf=$1 flag=$BATS_TEST_TMPDIR/go pid status n i victim=
+	local pf=$1 flag=$BATS_TEST_TMPDIR/go pid status n k victim=
 	n=$(unzip -p "$ZIP" messages/documents.jsonl | wc -l)
 	bash -c "$([ "$pf" = pipefail ] && echo 'set -o pipefail;')
 	    cvx-sha -c $SHA <'$ZIP' \
@@ -295,7 +296,7 @@ kill_mid_load() {
 	    | cvx-pg-load --mode merge --key convex_id -d '$(url "$DB")'" \
 	    >"$BATS_TEST_TMPDIR/out" 2>&1 &
 	pid=$!
-	for i in $(seq 200); do
+	for k in $(seq 200); do
 		victim=$(psql_q postgres -A -t -c "SELECT pid
 		    FROM pg_stat_activity WHERE datname = '$DB'
 		    AND pid <> pg_backend_pid() AND xact_start IS NOT NULL")

@@ -171,6 +171,7 @@ counts_sort(struct counts *c)
 	return n;
 }
 
+/* Free the rows and their keys; c is empty ({0}) again. */
 static void
 counts_free(struct counts *c)
 {

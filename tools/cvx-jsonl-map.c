@@ -25,7 +25,7 @@ enum arg_kind { ARG_STRING, ARG_JSON, ARG_SLURP };
 struct prog_arg {
 	const char	*name;
 	enum arg_kind	 kind;
-	struct cvx_buf	 text;	/* the value, JSON text, or file bytes */
+	struct cvx_buf	 text;	/* value, JSON text or file bytes */
 };
 
 /* Program arguments (--arg, --argjson, --slurpfile), in option order. */
@@ -60,11 +60,11 @@ enum rec_kind { REC_ERROR, REC_ABORT };
 
 struct rec {
 	enum rec_kind	 kind;
-	size_t		 off;	/* output bytes of the chunk before it */
-	uint64_t	 idx;	/* 1-based line index within the chunk */
-	size_t		 msg;	/* message: offset and length in msgs */
+	size_t		 off;	/* chunk output bytes before it */
+	uint64_t	 idx;	/* 1-based line in the chunk */
+	size_t		 msg;	/* the message in msgs */
 	size_t		 msglen;
-	size_t		 in;	/* the input line: offset and length in in */
+	size_t		 in;	/* the input line in in */
 	size_t		 inlen;
 };
 
@@ -91,9 +91,9 @@ struct chunk {
  */
 struct worker {
 	jq_state	*jq;
-	struct cvx_buf	 scratch;	/* a line with big integers quoted */
+	struct cvx_buf	 scratch;	/* a line with quoted bigints */
 	struct cvx_buf	 tmp;		/* an unescaped string */
-	struct cvx_buf	 msg;		/* messages from jq's callback */
+	struct cvx_buf	 msg;		/* from jq's callback */
 };
 
 /* Input lines of the chunks written so far, and rejected lines. */
@@ -365,39 +365,6 @@ build_string(const char *p, const char **end, struct cvx_buf *tmp)
 }
 
 /*
- * Read the number at p as a correctly rounded double, as jq's parser
- * does.  Most numbers take Clinger's fast path: at most 15 digits and a
- * power of ten up to 1e22 are both exact doubles, so one IEEE
- * multiplication or division rounds correctly.  Others go to strtod.
- */
-static double
-build_number(const char *p, const char **end)
-{
-	static const double pow10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6,
-	    1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17,
-	    1e18, 1e19, 1e20, 1e21, 1e22 };
-	const char *q = p + (*p == '-');
-	unsigned long long m = 0;	/* wraps harmlessly past 15 digits */
-	int sig = 0, scale = 0;
-	double d;
-
-	for (; *q >= '0' && *q <= '9'; q++) {
-		sig += m > 0 || *q != '0';
-		m = m * 10 + (unsigned)(*q - '0');
-	}
-	if (*q == '.')
-		for (q++; *q >= '0' && *q <= '9'; q++, scale++) {
-			sig += m > 0 || *q != '0';
-			m = m * 10 + (unsigned)(*q - '0');
-		}
-	if (*q == 'e' || *q == 'E' || sig > 15 || scale > 22)
-		return strtod(p, (char **)end);
-	*end = q;
-	d = (double)m / pow10[scale];
-	return *p == '-' ? -d : d;
-}
-
-/*
  * Build the jq value of the JSON text at p, already checked by
  * cvx_json_check (so no error handling), setting *end past it.  Numbers
  * are read as jq's parser reads them: a correctly rounded double.
@@ -444,47 +411,8 @@ build_value(const char *p, const char **end, struct cvx_buf *tmp)
 		*end = p + 4;
 		return jv_null();
 	default:
-		return jv_number(build_number(p, end));
+		return jv_number(cvx_json_number(p, end));
 	}
-}
-
-/* Append s[0..n) as a JSON string, escaped the way jq 1.6 prints it. */
-static void
-put_string(struct cvx_buf *b, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned char c;
-	size_t i, run = 0;
-	char e[6];
-
-	cvx_buf_addc(b, '"');
-	for (i = 0; i < n; i++) {
-		c = (unsigned char)s[i];
-		if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f)
-			continue;
-		cvx_buf_add(b, s + run, i - run);
-		run = i + 1;
-		e[0] = '\\';
-		switch (c) {
-		case '"': case '\\': e[1] = (char)c; break;
-		case '\b': e[1] = 'b'; break;
-		case '\t': e[1] = 't'; break;
-		case '\n': e[1] = 'n'; break;
-		case '\f': e[1] = 'f'; break;
-		case '\r': e[1] = 'r'; break;
-		default:
-			e[1] = 'u';
-			e[2] = '0';
-			e[3] = '0';
-			e[4] = hex[c >> 4];
-			e[5] = hex[c & 15];
-			cvx_buf_add(b, e, 6);
-			continue;
-		}
-		cvx_buf_add(b, e, 2);
-	}
-	cvx_buf_add(b, s + run, n - run);
-	cvx_buf_addc(b, '"');
 }
 
 /*
@@ -534,7 +462,7 @@ put_value(struct cvx_buf *b, jv x)
 		put_number(b, jv_number_value(x));
 		break;
 	case JV_KIND_STRING:
-		put_string(b, jv_string_value(x),
+		cvx_jq_quote(b, jv_string_value(x),
 		    (size_t)jv_string_length_bytes(jv_copy(x)));
 		break;
 	case JV_KIND_ARRAY:
@@ -554,7 +482,7 @@ put_value(struct cvx_buf *b, jv x)
 			if (b->p[b->len - 1] != '{')
 				cvx_buf_addc(b, ',');
 			k = jv_object_iter_key(x, i);
-			put_string(b, jv_string_value(k),
+			cvx_jq_quote(b, jv_string_value(k),
 			    (size_t)jv_string_length_bytes(jv_copy(k)));
 			jv_free(k);
 			cvx_buf_addc(b, ':');
@@ -782,38 +710,6 @@ errors_flush(void)
 	cvx_buf_reset(&errors_buf);
 }
 
-/*
- * Append s[0..n) to b with every byte that is not part of a well-formed
- * UTF-8 sequence (RFC 3629 §4) replaced by U+FFFD, so that a rejected
- * line with bad UTF-8 still makes a valid JSON line in the errors file.
- */
-static void
-utf8_clean(struct cvx_buf *b, const char *s, size_t n)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, k, len;
-	unsigned char lo, hi;
-
-	while (i < n) {
-		len = p[i] < 0x80 ? 1 : p[i] >= 0xC2 && p[i] <= 0xDF ? 2 :
-		    p[i] >= 0xE0 && p[i] <= 0xEF ? 3 :
-		    p[i] >= 0xF0 && p[i] <= 0xF4 ? 4 : 0;
-		lo = p[i] == 0xE0 ? 0xA0 : p[i] == 0xF0 ? 0x90 : 0x80;
-		hi = p[i] == 0xED ? 0x9F : p[i] == 0xF4 ? 0x8F : 0xBF;
-		for (k = 1; len > 1 && k < len; k++)
-			if (i + k >= n || p[i + k] < (k == 1 ? lo : 0x80) ||
-			    p[i + k] > (k == 1 ? hi : 0xBF))
-				len = 0;
-		if (len == 0) {
-			cvx_buf_adds(b, "\xEF\xBF\xBD");
-			i++;
-		} else {
-			cvx_buf_add(b, s + i, len);
-			i += len;
-		}
-	}
-}
-
 /* Act on a rejected line, in input order: report, record, maybe stop. */
 static void
 handle_error(const struct chunk *c, const struct rec *r, uint64_t lineno)
@@ -828,7 +724,7 @@ handle_error(const struct chunk *c, const struct rec *r, uint64_t lineno)
 		cvx_json_quote(&errors_buf, msg, r->msglen);
 		cvx_buf_adds(&errors_buf, ",\"input\":");
 		cvx_buf_reset(&clean);
-		utf8_clean(&clean, c->in->p + r->in, r->inlen);
+		cvx_utf8_clean(&clean, c->in->p + r->in, r->inlen);
 		cvx_json_quote(&errors_buf, clean.p, clean.len);
 		cvx_buf_adds(&errors_buf, "}\n");
 		if (errors_buf.len >= 65536)

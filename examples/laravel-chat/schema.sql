@@ -126,22 +126,30 @@ CREATE TABLE IF NOT EXISTS agent_conversation_messages (
 CREATE INDEX IF NOT EXISTS agent_conversation_messages_conversation_id_index
     ON agent_conversation_messages (conversation_id);
 
--- Reference resolution.  Each trigger looks a Convex id up in the parent
--- table's UNIQUE convex_id index and raises when the parent is missing, so
--- a dangling reference rolls the whole load back instead of loading a row
--- that points nowhere.  Parents must be loaded before children (the stream
--- order users, threads, runs, messages gives that).
+-- Reference resolution.  Each trigger looks the Convex ids of a row's
+-- references up in the parents' UNIQUE convex_id indexes, all in one query
+-- (a plpgsql assignment to NEW rebuilds the row: one, not one per
+-- reference), and raises when a parent is missing, so a dangling reference
+-- rolls the whole load back instead of loading a row that points nowhere.
+-- Parents must be loaded before children (the stream order users, threads,
+-- runs, messages gives that).  cvx_missing() makes the error message.
+
+CREATE OR REPLACE FUNCTION cvx_missing(tbl text, row_id text, parent text,
+    ref text) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+	RAISE EXCEPTION '%: row % references % % that is not there',
+	    tbl, row_id, parent, ref USING ERRCODE = 'foreign_key_violation';
+END $$;
 
 CREATE OR REPLACE FUNCTION threads_resolve_ids() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
 	IF NEW.user_convex_id IS NOT NULL THEN
-		SELECT id INTO NEW.user_id FROM users
-		    WHERE convex_id = NEW.user_convex_id;
-		IF NOT FOUND THEN
-			RAISE EXCEPTION 'threads %: user % not found',
-			    NEW.convex_id, NEW.user_convex_id
-			    USING ERRCODE = 'foreign_key_violation';
+		NEW.user_id := (SELECT id FROM users
+		    WHERE convex_id = NEW.user_convex_id);
+		IF NEW.user_id IS NULL THEN
+			PERFORM cvx_missing('threads', NEW.convex_id, 'user',
+			    NEW.user_convex_id);
 		END IF;
 	END IF;
 	RETURN NEW;
@@ -150,23 +158,16 @@ END $$;
 CREATE OR REPLACE FUNCTION runs_resolve_ids() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-	IF NEW.thread_convex_id IS NOT NULL THEN
-		SELECT id INTO NEW.thread_id FROM threads
-		    WHERE convex_id = NEW.thread_convex_id;
-		IF NOT FOUND THEN
-			RAISE EXCEPTION 'runs %: thread % not found',
-			    NEW.convex_id, NEW.thread_convex_id
-			    USING ERRCODE = 'foreign_key_violation';
-		END IF;
+	SELECT (SELECT id FROM threads WHERE convex_id = NEW.thread_convex_id),
+	    (SELECT id FROM users WHERE convex_id = NEW.user_convex_id)
+	    INTO NEW.thread_id, NEW.user_id;
+	IF NEW.thread_id IS NULL AND NEW.thread_convex_id IS NOT NULL THEN
+		PERFORM cvx_missing('runs', NEW.convex_id, 'thread',
+		    NEW.thread_convex_id);
 	END IF;
-	IF NEW.user_convex_id IS NOT NULL THEN
-		SELECT id INTO NEW.user_id FROM users
-		    WHERE convex_id = NEW.user_convex_id;
-		IF NOT FOUND THEN
-			RAISE EXCEPTION 'runs %: user % not found',
-			    NEW.convex_id, NEW.user_convex_id
-			    USING ERRCODE = 'foreign_key_violation';
-		END IF;
+	IF NEW.user_id IS NULL AND NEW.user_convex_id IS NOT NULL THEN
+		PERFORM cvx_missing('runs', NEW.convex_id, 'user',
+		    NEW.user_convex_id);
 	END IF;
 	RETURN NEW;
 END $$;
@@ -175,12 +176,11 @@ CREATE OR REPLACE FUNCTION run_events_resolve_ids() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
 	IF NEW.run_convex_id IS NOT NULL THEN
-		SELECT id INTO NEW.run_id FROM runs
-		    WHERE convex_id = NEW.run_convex_id;
-		IF NOT FOUND THEN
-			RAISE EXCEPTION 'run_events %: run % not found',
-			    NEW.convex_id, NEW.run_convex_id
-			    USING ERRCODE = 'foreign_key_violation';
+		NEW.run_id := (SELECT id FROM runs
+		    WHERE convex_id = NEW.run_convex_id);
+		IF NEW.run_id IS NULL THEN
+			PERFORM cvx_missing('run_events', NEW.convex_id, 'run',
+			    NEW.run_convex_id);
 		END IF;
 	END IF;
 	RETURN NEW;
@@ -189,57 +189,39 @@ END $$;
 CREATE OR REPLACE FUNCTION messages_resolve_ids() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-	IF NEW.thread_convex_id IS NOT NULL THEN
-		SELECT id INTO NEW.thread_id FROM threads
-		    WHERE convex_id = NEW.thread_convex_id;
-		IF NOT FOUND THEN
-			RAISE EXCEPTION 'messages %: thread % not found',
-			    NEW.convex_id, NEW.thread_convex_id
-			    USING ERRCODE = 'foreign_key_violation';
-		END IF;
+	SELECT (SELECT id FROM threads WHERE convex_id = NEW.thread_convex_id),
+	    (SELECT id FROM users WHERE convex_id = NEW.user_convex_id),
+	    (SELECT id FROM runs WHERE convex_id = NEW.run_convex_id)
+	    INTO NEW.thread_id, NEW.user_id, NEW.run_id;
+	IF NEW.thread_id IS NULL AND NEW.thread_convex_id IS NOT NULL THEN
+		PERFORM cvx_missing('messages', NEW.convex_id, 'thread',
+		    NEW.thread_convex_id);
 	END IF;
-	IF NEW.user_convex_id IS NOT NULL THEN
-		SELECT id INTO NEW.user_id FROM users
-		    WHERE convex_id = NEW.user_convex_id;
-		IF NOT FOUND THEN
-			RAISE EXCEPTION 'messages %: user % not found',
-			    NEW.convex_id, NEW.user_convex_id
-			    USING ERRCODE = 'foreign_key_violation';
-		END IF;
+	IF NEW.user_id IS NULL AND NEW.user_convex_id IS NOT NULL THEN
+		PERFORM cvx_missing('messages', NEW.convex_id, 'user',
+		    NEW.user_convex_id);
 	END IF;
-	IF NEW.run_convex_id IS NOT NULL THEN
-		SELECT id INTO NEW.run_id FROM runs
-		    WHERE convex_id = NEW.run_convex_id;
-		IF NOT FOUND THEN
-			RAISE EXCEPTION 'messages %: run % not found',
-			    NEW.convex_id, NEW.run_convex_id
-			    USING ERRCODE = 'foreign_key_violation';
-		END IF;
+	IF NEW.run_id IS NULL AND NEW.run_convex_id IS NOT NULL THEN
+		PERFORM cvx_missing('messages', NEW.convex_id, 'run',
+		    NEW.run_convex_id);
 	END IF;
 	RETURN NEW;
 END $$;
 
+-- A conversation is made from a thread and shares its Convex id.
 CREATE OR REPLACE FUNCTION agent_conversations_resolve_ids() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-	-- A conversation is made from a thread and shares its Convex id.
-	IF NEW.convex_id IS NOT NULL THEN
-		SELECT id INTO NEW.thread_id FROM threads
-		    WHERE convex_id = NEW.convex_id;
-		IF NOT FOUND THEN
-			RAISE EXCEPTION 'agent_conversations %: thread not found',
-			    NEW.convex_id
-			    USING ERRCODE = 'foreign_key_violation';
-		END IF;
+	SELECT (SELECT id FROM threads WHERE convex_id = NEW.convex_id),
+	    (SELECT id FROM users WHERE convex_id = NEW.user_convex_id)
+	    INTO NEW.thread_id, NEW.user_id;
+	IF NEW.thread_id IS NULL AND NEW.convex_id IS NOT NULL THEN
+		PERFORM cvx_missing('agent_conversations', NEW.convex_id,
+		    'thread', NEW.convex_id);
 	END IF;
-	IF NEW.user_convex_id IS NOT NULL THEN
-		SELECT id INTO NEW.user_id FROM users
-		    WHERE convex_id = NEW.user_convex_id;
-		IF NOT FOUND THEN
-			RAISE EXCEPTION 'agent_conversations %: user % not found',
-			    NEW.convex_id, NEW.user_convex_id
-			    USING ERRCODE = 'foreign_key_violation';
-		END IF;
+	IF NEW.user_id IS NULL AND NEW.user_convex_id IS NOT NULL THEN
+		PERFORM cvx_missing('agent_conversations', NEW.convex_id,
+		    'user', NEW.user_convex_id);
 	END IF;
 	RETURN NEW;
 END $$;
@@ -247,25 +229,18 @@ END $$;
 CREATE OR REPLACE FUNCTION agent_conversation_messages_resolve_ids()
 RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-	IF NEW.conversation_convex_id IS NOT NULL THEN
-		SELECT id INTO NEW.conversation_id FROM agent_conversations
-		    WHERE convex_id = NEW.conversation_convex_id;
-		IF NOT FOUND THEN
-			RAISE EXCEPTION
-			    'agent_conversation_messages %: conversation % not found',
-			    NEW.convex_id, NEW.conversation_convex_id
-			    USING ERRCODE = 'foreign_key_violation';
-		END IF;
+	SELECT (SELECT id FROM agent_conversations
+		WHERE convex_id = NEW.conversation_convex_id),
+	    (SELECT id FROM users WHERE convex_id = NEW.user_convex_id)
+	    INTO NEW.conversation_id, NEW.user_id;
+	IF NEW.conversation_id IS NULL AND
+	    NEW.conversation_convex_id IS NOT NULL THEN
+		PERFORM cvx_missing('agent_conversation_messages',
+		    NEW.convex_id, 'conversation', NEW.conversation_convex_id);
 	END IF;
-	IF NEW.user_convex_id IS NOT NULL THEN
-		SELECT id INTO NEW.user_id FROM users
-		    WHERE convex_id = NEW.user_convex_id;
-		IF NOT FOUND THEN
-			RAISE EXCEPTION
-			    'agent_conversation_messages %: user % not found',
-			    NEW.convex_id, NEW.user_convex_id
-			    USING ERRCODE = 'foreign_key_violation';
-		END IF;
+	IF NEW.user_id IS NULL AND NEW.user_convex_id IS NOT NULL THEN
+		PERFORM cvx_missing('agent_conversation_messages',
+		    NEW.convex_id, 'user', NEW.user_convex_id);
 	END IF;
 	RETURN NEW;
 END $$;
