@@ -349,3 +349,14 @@ corpus_exports() {
 	done < <(corpus_exports)
 	[ "$n" -ge 11 ]
 }
+
+@test "laravel-chat schema rejects a reference to a missing parent" {
+	run -0 chat schema
+	local doc='{"_table":"messages","convex_id":"m1","role":"user",'
+	doc+='"thread_convex_id":"no-such-thread","content":"hi","position":0}'
+	run bash -c "echo '$doc' |
+	    cvx-pg-load --mode merge --key convex_id -d '$(url "$DB")'"
+	assert_failure 1
+	assert_output --partial 'references thread no-such-thread'
+	[ "$(psql_q "$DB" -A -t -c 'SELECT count(*) FROM messages')" = 0 ]
+}

@@ -1,5 +1,6 @@
 # Shared set-up for every .bats file: load with `load test_helper`.
 
+bats_require_minimum_version 1.5.0
 bats_load_library bats-support
 bats_load_library bats-assert
 
