@@ -803,7 +803,8 @@ bool cvx_copy_context(const char *ctx, uint64_t *row, const char **col);
  * dedupe the SELECT is DISTINCT ON (key) ... ORDER BY key, ctid DESC (the
  * last staged row of a key wins); without, it is cheaper (no sort) but
  * fails with SQLSTATE 21000 if a key is staged twice.  Its one result row:
- * source rows, inserted, updated (RETURNING xmax = 0).
+ * distinct keys (NULL without dedupe: then every staged row), inserted,
+ * updated (RETURNING xmax = 0).
  */
 void cvx_merge_sql(struct cvx_buf *s, const char *target, const char *stage,
     const struct cvx_rows *r, const size_t *key, size_t nkey, bool dedupe);

@@ -297,16 +297,20 @@ cvx_merge_sql(struct cvx_buf *s, const char *target, const char *stage,
 	for (i = 0; i < r->nlist; i++)
 		cvx_buf_printf(&cols, "%s%s", i ? ", " : "",
 		    r->cols[r->list[i]].qname);
-	/* The last document of a key wins: ctid is the staging order. */
+	/*
+	 * The last document of a key wins: ctid is the staging order.  src
+	 * is read twice (rows and their count), so PostgreSQL materialises
+	 * it: only the dedupe form pays for that.
+	 */
 	if (dedupe)
 		cvx_buf_printf(s, "WITH src AS (SELECT DISTINCT ON (%s) %s "
-		    "FROM %s ORDER BY %s, ctid DESC)", keys.p, cols.p, stage,
-		    keys.p);
+		    "FROM %s ORDER BY %s, ctid DESC), up AS (INSERT INTO %s "
+		    "AS cvx_t (%s) SELECT %s FROM src", keys.p, cols.p, stage,
+		    keys.p, target, cols.p, cols.p);
 	else
-		cvx_buf_printf(s, "WITH src AS (SELECT %s FROM %s)", cols.p,
-		    stage);
-	cvx_buf_printf(s, ", up AS (INSERT INTO %s AS cvx_t (%s) SELECT %s "
-	    "FROM src ON CONFLICT (%s) DO ", target, cols.p, cols.p, keys.p);
+		cvx_buf_printf(s, "WITH up AS (INSERT INTO %s AS cvx_t (%s) "
+		    "SELECT %s FROM %s", target, cols.p, cols.p, stage);
+	cvx_buf_printf(s, " ON CONFLICT (%s) DO ", keys.p);
 	for (i = 0; i < r->nlist; i++) {
 		for (j = 0; j < nkey && key[j] != r->list[i]; j++)
 			;
@@ -329,9 +333,9 @@ cvx_merge_sql(struct cvx_buf *s, const char *target, const char *stage,
 		}
 		cvx_buf_adds(s, "NULL)");
 	}
-	cvx_buf_adds(s, " RETURNING (xmax = 0) AS ins) SELECT (SELECT "
-	    "count(*) FROM src), count(*) FILTER (WHERE ins), count(*) "
-	    "FILTER (WHERE NOT ins) FROM up");
+	cvx_buf_printf(s, " RETURNING (xmax = 0) AS ins) SELECT %s, "
+	    "count(*) FILTER (WHERE ins), count(*) FILTER (WHERE NOT ins) "
+	    "FROM up", dedupe ? "(SELECT count(*) FROM src)" : "NULL::int8");
 	cvx_buf_free(&cols);
 	cvx_buf_free(&keys);
 }

@@ -296,6 +296,7 @@ EOF
 	    ORDER BY table_name) FROM information_schema.tables
 	    WHERE table_schema = 'backup_drill'"
 	refute_output --partial authSessions
+	assert_output --partial authAccounts
 	assert_output --partial messages
 	assert_output --partial users
 }

@@ -685,6 +685,7 @@ merge_table(struct table *t)
 {
 	struct cvx_buf s = { 0 };
 	const char *sqlstate;
+	uint64_t ins, upd, keys;
 	PGresult *r;
 	size_t i;
 
@@ -717,11 +718,13 @@ merge_table(struct table *t)
 		copy_error(t, r);
 	PQclear(exec_sql("RELEASE SAVEPOINT cvx_merge", PGRES_COMMAND_OK,
 	    t->name));
-	t->inserted += strtoull(PQgetvalue(r, 0, 1), NULL, 10);
-	t->updated += strtoull(PQgetvalue(r, 0, 2), NULL, 10);
-	t->unchanged += strtoull(PQgetvalue(r, 0, 0), NULL, 10) -
-	    strtoull(PQgetvalue(r, 0, 1), NULL, 10) -
-	    strtoull(PQgetvalue(r, 0, 2), NULL, 10);
+	ins = strtoull(PQgetvalue(r, 0, 1), NULL, 10);
+	upd = strtoull(PQgetvalue(r, 0, 2), NULL, 10);
+	keys = PQgetisnull(r, 0, 0) ? t->staged :
+	    strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+	t->inserted += ins;
+	t->updated += upd;
+	t->unchanged += keys - ins - upd;
 	PQclear(r);
 	cvx_buf_reset(&s);
 	cvx_buf_printf(&s, "TRUNCATE %s", t->qstage);
