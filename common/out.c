@@ -64,6 +64,8 @@ cvx_out_write(struct cvx_out *o, const void *p, size_t n)
 			return;
 		}
 	}
+	if (n == 0)
+		return;
 	memcpy(o->buf + o->len, p, n);
 	o->len += n;
 }

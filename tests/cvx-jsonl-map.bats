@@ -297,7 +297,7 @@ same_as_jq() {
 	[ "$a" = "$b" ]
 	# jq would have rewritten some of them (1.0 -> 1): they were not parsed.
 	c=$(jq -c --arg t "$t" 'select(._table != $t)' "$f" | sha256sum)
-	[ "$a" != "$c" ] || skip "nothing jq would change in this export"
+	[ "$a" != "$c" ] || fail "nothing jq would change: the test proves nothing"
 }
 
 @test "invalid input JSON stops the run: line number, abort line, exit 1" {
