@@ -38,6 +38,7 @@ CFLAGS_cvx-pg-load   = $(call isystem,$(shell $(PKG_CONFIG) --cflags libpq))
 LIBS_cvx-pg-load     = $(shell $(PKG_CONFIG) --libs libpq) -lm
 CFLAGS_cvx-sha       = $(call isystem,$(shell $(PKG_CONFIG) --cflags libcrypto))
 LIBS_cvx-sha         = $(shell $(PKG_CONFIG) --libs libcrypto)
+LIBS_cvx-count       = -pthread
 
 TOOLS   = $(patsubst tools/%.c,%,$(wildcard tools/cvx-*.c))
 BINS    = $(addprefix $(BUILD)/,$(TOOLS))
