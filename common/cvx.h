@@ -140,7 +140,11 @@ struct cvx_out {
 
 /* Set up o for fd (usually 1); name is used in messages.  Grows a pipe. */
 void cvx_out_init(struct cvx_out *o, int fd, const char *name);
-/* Append n bytes; may write the buffer out first. */
+/*
+ * Append n bytes.  When the buffer fills, only its complete lines are
+ * written (a line longer than the buffer is the exception), so the
+ * consumer never sees half a document unless the tool exits cleanly.
+ */
 void cvx_out_write(struct cvx_out *o, const void *p, size_t n);
 /* Write out what is buffered. */
 void cvx_out_flush(struct cvx_out *o);

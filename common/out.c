@@ -53,19 +53,41 @@ cvx_out_flush(struct cvx_out *o)
 	out_raw(o, o->buf, len);
 }
 
+/*
+ * Write out the complete lines in the buffer and keep the partial last one,
+ * so that an abort line, should one follow, never lands inside a cut
+ * document where the consumer would report the cut instead of the reason.
+ */
+static void
+out_lines(struct cvx_out *o)
+{
+	char *nl = memrchr(o->buf, '\n', o->len);
+	size_t k;
+
+	if (nl == NULL)
+		return;
+	k = (size_t)(nl - o->buf) + 1;
+	out_raw(o, o->buf, k);
+	memmove(o->buf, o->buf + k, o->len - k);
+	o->len -= k;
+}
+
 void
 cvx_out_write(struct cvx_out *o, const void *p, size_t n)
 {
-	if (n > o->cap - o->len) {
-		cvx_out_flush(o);
-		/* A piece as large as the buffer goes out without a copy. */
-		if (n >= o->cap) {
-			out_raw(o, p, n);
-			return;
-		}
-	}
 	if (n == 0)
 		return;
+	if (n > o->cap - o->len) {
+		out_lines(o);
+		if (n > o->cap - o->len) {
+			/* A line longer than the buffer: no end to wait for. */
+			cvx_out_flush(o);
+			if (n >= o->cap) {
+				out_raw(o, p, n);
+				return;
+			}
+		}
+	}
 	memcpy(o->buf + o->len, p, n);
 	o->len += n;
 }
