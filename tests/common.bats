@@ -123,3 +123,24 @@ built() {
 		[[ $stderr == *"/nonexistent/x"* ]] || fail "$t: $stderr"
 	done
 }
+
+@test "every tool has a man page that mandoc lints clean" {
+	command -v mandoc >/dev/null || require "mandoc is not installed"
+	for t in $ALL_TOOLS; do
+		[ -f "$ROOT/man/$t.1" ] || fail "man/$t.1 is missing"
+		run mandoc -T lint -W warning "$ROOT/man/$t.1"
+		assert_success
+		assert_output ""
+	done
+}
+
+@test "make install puts every tool and man page under DESTDIR and PREFIX" {
+	d=$(scratch)
+	run make -s -C "$ROOT" install PREFIX=/opt/cvx DESTDIR="$d" \
+	    BUILD="$CVX_BUILD"
+	assert_success
+	for t in $ALL_TOOLS; do
+		[ -x "$d/opt/cvx/bin/$t" ] || fail "$t not installed"
+		[ -f "$d/opt/cvx/share/man/man1/$t.1" ] || fail "$t.1 not installed"
+	done
+}
