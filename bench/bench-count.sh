@@ -17,13 +17,8 @@
 # cvx-count and jq are compared once first.
 set -eu
 
-rounds=3
-while getopts n: opt; do
-	case $opt in
-	n) rounds=$OPTARG ;;
-	*) echo "usage: bench-count.sh [-n rounds] [jsonl]" >&2; exit 2 ;;
-	esac
-done
+. "$(dirname "$0")/lib.sh"
+bench_opts "bench-count.sh [-n rounds] [jsonl]" 3 "$@"
 shift $((OPTIND - 1))
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -31,19 +26,9 @@ in=${1:-$here/data/chat-1m.jsonl}
 bin=${CVX_BUILD:-$here/../build}/cvx-count
 [ -f "$in" ] || { echo "bench-count: $in: run bench/gen-export.py --jsonl first" >&2; exit 1; }
 [ -x "$bin" ] || { echo "bench-count: $bin: run make first" >&2; exit 1; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+bench_tmp
 jqprog='reduce inputs as $d ({}; .[$d._table] += 1)'
 
-# run NAME CMD: time CMD once, append "seconds rss_kb cpu_seconds" to
-# $tmp/NAME (cpu: user + system of the whole pipeline, which load from
-# other processes disturbs less than the wall time).
-run() {
-	name=$1
-	shift
-	/usr/bin/time -f '%e %M %U %S' -o "$tmp/t" sh -c "$*"
-	awk '{ print $1, $2, $3 + $4 }' "$tmp/t" >>"$tmp/$name"
-}
 
 # The same figures, or the comparison means nothing.
 "$bin" "$in" >"$tmp/cvx.out"
@@ -59,20 +44,16 @@ for i in $(seq "$rounds"); do
 	run jq "jq -n '$jqprog' '$in' >/dev/null"
 done
 
-median() {
-	sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
-}
-
 size=$(stat -c %s "$in")
-base=$(cut -d' ' -f1 "$tmp/cvx" | median)
+base=$(figure cvx 1 median)
 printf 'input: %s (%s bytes, %s lines), %s rounds, %s\n' "$in" "$size" \
     "$(wc -l <"$in")" "$rounds" "$(uptime | sed 's/.*load/load/')"
 printf '%-34s %8s %8s %12s %11s %6s\n' tool median_s GB/s "x cvx-count" \
     peak_rss_kb cpu_s
 for name in cvx pipe wc jq; do
-	t=$(cut -d' ' -f1 "$tmp/$name" | median)
-	rss=$(cut -d' ' -f2 "$tmp/$name" | sort -n | tail -1)
-	cpu=$(cut -d' ' -f3 "$tmp/$name" | median)
+	t=$(figure "$name" 1 median)
+	rss=$(figure "$name" 2 max)
+	cpu=$(figure "$name" 3 median)
 	case $name in
 	cvx) label="cvx-count FILE" ;;
 	pipe) label="cat FILE | cvx-count" ;;
@@ -81,6 +62,6 @@ for name in cvx pipe wc jq; do
 	esac
 	printf '%-34s %8s %8s %12s %11s %6s\n' "$label" "$t" \
 	    "$(awk -v s="$size" -v t="$t" 'BEGIN { printf "%.2f", s / t / 1e9 }')" \
-	    "$(awk -v a="$t" -v b="$base" 'BEGIN { printf "%.2f", a / b }')" \
+	    "$(ratio "$t" "$base")" \
 	    "$rss" "$cpu"
 done

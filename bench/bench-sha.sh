@@ -20,13 +20,8 @@
 # the largest peak RSS seen.
 set -eu
 
-rounds=5
-while getopts n: opt; do
-	case $opt in
-	n) rounds=$OPTARG ;;
-	*) echo "usage: bench-sha.sh [-n rounds] [file]" >&2; exit 2 ;;
-	esac
-done
+. "$(dirname "$0")/lib.sh"
+bench_opts "bench-sha.sh [-n rounds] [file]" 5 "$@"
 shift $((OPTIND - 1))
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -34,18 +29,8 @@ in=${1:-$here/data/chat-1m.zip}
 bin=${CVX_BUILD:-$here/../build}/cvx-sha
 [ -f "$in" ] || { echo "bench-sha: $in: run bench/gen-export.py first" >&2; exit 1; }
 [ -x "$bin" ] || { echo "bench-sha: $bin: run make first" >&2; exit 1; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+bench_tmp
 
-# run NAME CMD: time CMD once, append "seconds rss_kb cpu_seconds" to
-# $tmp/NAME (cpu: user + system of the whole pipeline, which load from
-# other processes disturbs less than the wall time).
-run() {
-	name=$1
-	shift
-	/usr/bin/time -f '%e %M %U %S' -o "$tmp/t" sh -c "$*"
-	awk '{ print $1, $2, $3 + $4 }' "$tmp/t" >>"$tmp/$name"
-}
 
 # The same digest, or the comparison means nothing; this also warms the
 # page cache.
@@ -63,20 +48,16 @@ for i in $(seq "$rounds"); do
 	run sha256sum "sha256sum '$in' >/dev/null"
 done
 
-median() {
-	sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
-}
-
 size=$(stat -c %s "$in")
-base=$(cut -d' ' -f1 "$tmp/openssl" | median)
+base=$(figure openssl 1 median)
 printf 'input: %s (%s bytes), %s rounds, %s\n' "$in" "$size" "$rounds" \
     "$(uptime | sed 's/.*load/load/')"
 printf '%-36s %8s %8s %12s %11s %6s\n' tool median_s GB/s "x openssl" \
     peak_rss_kb cpu_s
 for name in openssl null pipe pipe2 check nopass sha256sum; do
-	t=$(cut -d' ' -f1 "$tmp/$name" | median)
-	rss=$(cut -d' ' -f2 "$tmp/$name" | sort -n | tail -1)
-	cpu=$(cut -d' ' -f3 "$tmp/$name" | median)
+	t=$(figure "$name" 1 median)
+	rss=$(figure "$name" 2 max)
+	cpu=$(figure "$name" 3 median)
 	case $name in
 	openssl) label="openssl dgst -sha256 FILE" ;;
 	null) label="cvx-sha FILE >/dev/null" ;;
@@ -88,6 +69,6 @@ for name in openssl null pipe pipe2 check nopass sha256sum; do
 	esac
 	printf '%-36s %8s %8s %12s %11s %6s\n' "$label" "$t" \
 	    "$(awk -v s="$size" -v t="$t" 'BEGIN { printf "%.2f", s / t / 1e9 }')" \
-	    "$(awk -v a="$t" -v b="$base" 'BEGIN { printf "%.2f", b / a }')" \
+	    "$(ratio "$base" "$t")" \
 	    "$rss" "$cpu"
 done

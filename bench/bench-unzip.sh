@@ -24,13 +24,8 @@
 # towards CPU time.
 set -eu
 
-rounds=5
-while getopts n: opt; do
-	case $opt in
-	n) rounds=$OPTARG ;;
-	*) echo "usage: bench-unzip.sh [-n rounds] [zip]" >&2; exit 2 ;;
-	esac
-done
+. "$(dirname "$0")/lib.sh"
+bench_opts "bench-unzip.sh [-n rounds] [zip]" 5 "$@"
 shift $((OPTIND - 1))
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -38,16 +33,8 @@ zip=${1:-$here/data/chat-1m.zip}
 bin=${CVX_BUILD:-$here/../build}/cvx-unzip
 [ -f "$zip" ] || { echo "bench-unzip: $zip: run bench/gen-export.py first" >&2; exit 1; }
 [ -x "$bin" ] || { echo "bench-unzip: $bin: run make first" >&2; exit 1; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+bench_tmp
 
-# run NAME CMD: time CMD once, append "wall_s rss_kb cpu_s" to $tmp/NAME.
-run() {
-	name=$1
-	shift
-	/usr/bin/time -f '%e %M %U %S' -o "$tmp/t" sh -c "$*"
-	awk '{ print $1, $2, $3 + $4 }' "$tmp/t" >>"$tmp/$name"
-}
 
 # Warm the page cache once, so no tool pays for the first read.
 cat "$zip" >/dev/null
@@ -61,22 +48,18 @@ for i in $(seq "$rounds"); do
 	run pipe "cat '$zip' | '$bin' >/dev/null"
 done
 
-median() {
-	sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
-}
-
-base=$(cut -d' ' -f1 "$tmp/bsdtar" | median)
+base=$(figure bsdtar 1 median)
 printf 'zip: %s (%s bytes), %s rounds, %s\n' "$zip" \
     "$(stat -c %s "$zip")" "$rounds" "$(uptime | sed 's/.*load/load/')"
 printf '%-22s %7s %6s %7s %6s %7s %6s %8s\n' tool wall_s ratio best_s \
     ratio cpu_s ratio rss_kb
-bbase=$(cut -d' ' -f1 "$tmp/bsdtar" | sort -n | head -1)
-cbase=$(cut -d' ' -f3 "$tmp/bsdtar" | median)
+bbase=$(figure bsdtar 1 min)
+cbase=$(figure bsdtar 3 median)
 for name in cvx bsdtar unzip pipe list; do
-	t=$(cut -d' ' -f1 "$tmp/$name" | median)
-	c=$(cut -d' ' -f3 "$tmp/$name" | median)
-	b=$(cut -d' ' -f1 "$tmp/$name" | sort -n | head -1)
-	rss=$(cut -d' ' -f2 "$tmp/$name" | sort -n | tail -1)
+	t=$(figure "$name" 1 median)
+	c=$(figure "$name" 3 median)
+	b=$(figure "$name" 1 min)
+	rss=$(figure "$name" 2 max)
 	case $name in
 	cvx) label="cvx-unzip FILE" ;;
 	bsdtar) label="bsdtar -xOf FILE" ;;
@@ -85,10 +68,10 @@ for name in cvx bsdtar unzip pipe list; do
 	list) label="cvx-unzip -l FILE" ;;
 	esac
 	printf '%-22s %7s %6s %7s %6s %7s %6s %8s\n' "$label" "$t" \
-	    "$(awk -v a="$t" -v b="$base" 'BEGIN { printf "%.2f", a / b }')" \
+	    "$(ratio "$t" "$base")" \
 	    "$b" \
-	    "$(awk -v a="$b" -v b="$bbase" 'BEGIN { printf "%.2f", a / b }')" \
+	    "$(ratio "$b" "$bbase")" \
 	    "$c" \
-	    "$(awk -v a="$c" -v b="$cbase" 'BEGIN { printf "%.2f", a / b }')" \
+	    "$(ratio "$c" "$cbase")" \
 	    "$rss"
 done

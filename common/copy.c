@@ -45,8 +45,7 @@ hex4(const char *p)
 static void
 put_cp(struct cvx_buf *out, unsigned long u, bool copy)
 {
-	char b[4];
-	size_t n;
+	char b[2];
 
 	if (copy && (u == '\n' || u == '\r' || u == '\t' || u == '\\')) {
 		b[0] = '\\';
@@ -55,26 +54,7 @@ put_cp(struct cvx_buf *out, unsigned long u, bool copy)
 		cvx_buf_add(out, b, 2);
 		return;
 	}
-	if (u < 0x80) {
-		b[0] = (char)u;
-		n = 1;
-	} else if (u < 0x800) {
-		b[0] = (char)(0xC0 | u >> 6);
-		b[1] = (char)(0x80 | (u & 0x3F));
-		n = 2;
-	} else if (u < 0x10000) {
-		b[0] = (char)(0xE0 | u >> 12);
-		b[1] = (char)(0x80 | (u >> 6 & 0x3F));
-		b[2] = (char)(0x80 | (u & 0x3F));
-		n = 3;
-	} else {
-		b[0] = (char)(0xF0 | u >> 18);
-		b[1] = (char)(0x80 | (u >> 12 & 0x3F));
-		b[2] = (char)(0x80 | (u >> 6 & 0x3F));
-		b[3] = (char)(0x80 | (u & 0x3F));
-		n = 4;
-	}
-	cvx_buf_add(out, b, n);
+	cvx_utf8_put(out, u);
 }
 
 void

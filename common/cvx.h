@@ -277,6 +277,12 @@ int cvx_json_get(const char *s, size_t n, const char *key, size_t klen,
 int cvx_json_unescape(const char *raw, size_t n, struct cvx_buf *out);
 
 /*
+ * Append code point u (at most 0x10FFFF, not a surrogate: the caller has
+ * decoded a checked \u escape) to out as UTF-8 (RFC 3629 §3).
+ */
+void cvx_utf8_put(struct cvx_buf *out, unsigned long u);
+
+/*
  * Append s[0..n) to out as a JSON string with its quotes, escaped as
  * serde_json does (convex-export-format.md F12): \" \\ \b \f \n \r \t,
  * other bytes below 0x20 as \u00xx, everything else as is.

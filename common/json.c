@@ -448,9 +448,8 @@ cvx_json_get(const char *s, size_t n, const char *key, size_t klen,
 	return 1;
 }
 
-/* Append code point u to out as UTF-8. */
-static void
-put_utf8(struct cvx_buf *out, unsigned long u)
+void
+cvx_utf8_put(struct cvx_buf *out, unsigned long u)
 {
 	char b[4];
 	size_t n;
@@ -516,7 +515,7 @@ cvx_json_unescape(const char *raw, size_t n, struct cvx_buf *out)
 			u = 0x10000 + ((u - 0xD800) << 10) + (u2 - 0xDC00);
 		} else if (u >= 0xDC00 && u <= 0xDFFF)
 			return -1;
-		put_utf8(out, (unsigned long)u);
+		cvx_utf8_put(out, (unsigned long)u);
 	}
 	return 0;
 }
