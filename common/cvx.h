@@ -112,10 +112,12 @@ int cvx_close_stdout(void);
 
 /*
  * Print "cvx-foo: MESSAGE" on stderr and exit 1.  If a stream output is
- * registered (cvx_stream_register) and has already written bytes, its
- * unwritten buffer is dropped and the abort line is written first
- * (see cvx_out_abort), so every consumer downstream fails too
- * (design.md, "Failing loudly downstream").
+ * registered (cvx_stream_register), its unwritten buffer is dropped and
+ * the abort line "#cvx-abort cvx-foo: MESSAGE" is written first (see
+ * cvx_out_abort), so every consumer downstream fails too (design.md,
+ * "Failing loudly downstream").  It is written even when no document has
+ * been: an empty stream would let the consumer succeed, and a pipe without
+ * pipefail report success.
  */
 void cvx_die(const char *fmt, ...)
     __attribute__((format(printf, 1, 2), noreturn));
@@ -166,7 +168,9 @@ void cvx_out_abort(struct cvx_out *o, const char *reason);
 
 /*
  * Make o the output cvx_die writes the abort line to (NULL: none).  Tools
- * that write the stream register their stdout once it is set up.
+ * that write the stream register their stdout before anything can fail
+ * with exit 1 (right after the options are checked), so that every such
+ * failure reaches the consumer.
  */
 void cvx_stream_register(struct cvx_out *o);
 

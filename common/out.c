@@ -160,10 +160,13 @@ cvx_die(const char *fmt, ...)
 	/* Guard against recursion through an allocation failure. */
 	stream_out = NULL;
 	/*
-	 * Once bytes have reached the consumer it must be told; before that,
-	 * dropping the buffer (exit does not flush it) leaves it nothing.
+	 * Tell the consumer even when nothing has reached it yet: a pipe that
+	 * is not run with pipefail (a Makefile recipe) then still ends with
+	 * the status of a consumer that failed, not of one that read an
+	 * empty stream and committed nothing with exit 0.  Unflushed
+	 * documents are dropped, so no document follows a failure.
 	 */
-	if (o != NULL && o->started) {
+	if (o != NULL) {
 		struct cvx_buf reason = {0};
 
 		cvx_buf_printf(&reason, "%s: %s",

@@ -143,15 +143,15 @@ same_as_jq() {
 @test "a read error is exit 1 naming the input" {
 	run --separate-stderr cvx-jsonl-map . "$BATS_TEST_TMPDIR"
 	[ "$status" -eq 1 ]
-	[ -z "$output" ]
+	assert_only_abort cvx-jsonl-map
 	[[ $stderr == "cvx-jsonl-map: $BATS_TEST_TMPDIR: "* ]]
 }
 
-@test "a failure before any output writes nothing, not even an abort line" {
+@test "a failure before any output writes the abort line alone" {
 	printf '{"a":1}\n{"a":2}\n' > "$BATS_TEST_TMPDIR/in"
 	run --separate-stderr cvx-jsonl-map 'select(.a == 2) | .a' "$BATS_TEST_TMPDIR/in"
 	[ "$status" -eq 1 ]
-	[ -z "$output" ]
+	assert_only_abort cvx-jsonl-map
 	[[ $stderr == *"line 2: output is number"* ]]
 }
 

@@ -186,8 +186,9 @@ assert_unchanged() {
 	assert_unchanged
 }
 
-@test "wrong checksum: nothing committed without pipefail" {
+@test "wrong checksum: status 1 without pipefail, nothing committed" {
 	run_pipe nopipefail "$ZIP" "$(echo "$SHA" | tr 0-9a-f 1-9a-f0)"
+	assert_failure 1
 	assert_output --partial 'checksum mismatch'
 	assert_unchanged
 }
@@ -204,9 +205,10 @@ assert_unchanged() {
 	done
 }
 
-@test "truncated zip: nothing committed without pipefail" {
+@test "truncated zip: status 1 without pipefail, nothing committed" {
 	local zip=$FIX/truncated1.zip
 	run_pipe nopipefail "$zip" "$(sha256sum "$zip" | cut -d' ' -f1)"
+	assert_failure 1
 	assert_output --partial 'cvx-unzip: '
 	assert_unchanged
 }

@@ -37,3 +37,15 @@ require_corpus() {
 scratch() {
 	mktemp -d "$BATS_TEST_TMPDIR/XXXXXX"
 }
+
+# True if TEXT is exactly one abort line from TOOL: what a stream tool
+# writes when it fails before any document (cvx_die in common/out.c).
+is_only_abort() {
+	[[ $2 == "#cvx-abort $1: "* && $2 != *$'\n'* ]]
+}
+
+# Assert that $output is the abort line of TOOL and nothing else.
+assert_only_abort() {
+	is_only_abort "$1" "$output" ||
+	    fail "expected only an abort line from $1, got: $output"
+}

@@ -980,14 +980,15 @@ main(int argc, char *argv[])
 		compile_failed(&workers[0].msg);
 	if (jobs > 1)
 		regex_warm_up();
-	in_name = cvx_input_name(file);
-	if ((fd = cvx_open_input(file)) < 0)
-		err(1, "%s", in_name);
-	if (errors_path != NULL && (errors_fd = open(errors_path,
-	    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)) < 0)
-		err(1, "%s", errors_path);
+	/* From here on a failure must reach the consumer: see cvx_die. */
 	cvx_out_init(&out, 1, "stdout");
 	cvx_stream_register(&out);
+	in_name = cvx_input_name(file);
+	if ((fd = cvx_open_input(file)) < 0)
+		cvx_die("%s: %s", in_name, strerror(errno));
+	if (errors_path != NULL && (errors_fd = open(errors_path,
+	    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)) < 0)
+		cvx_die("%s: %s", errors_path, strerror(errno));
 
 	for (i = 0; i < jobs; i++)
 		wptr[i] = &workers[i];

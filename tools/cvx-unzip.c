@@ -226,10 +226,11 @@ spool(const char *input, const char *tmpdir, int fd, int t)
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			err(1, "%s", input);
+			cvx_die("%s: %s", input, strerror(errno));
 		}
 		if (cvx_write_all(t, buf, (size_t)r) != 0)
-			err(1, "%s: spooling to %s", input, tmpdir);
+			cvx_die("%s: spooling to %s: %s", input, tmpdir,
+			    strerror(errno));
 		total += r;
 	}
 	free(buf);
@@ -259,7 +260,7 @@ zip_input(struct export *x, int fd, const struct stat *st)
 	if ((t = open(tmpdir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) < 0) {
 		cvx_buf_printf(&path, "%s/cvx-unzip.XXXXXX", tmpdir);
 		if ((t = mkstemp(path.p)) < 0)
-			err(1, "%s", tmpdir);
+			cvx_die("%s: %s", tmpdir, strerror(errno));
 		(void)unlink(path.p);
 	}
 	cvx_buf_free(&path);
@@ -613,15 +614,13 @@ slot_put(void)
 	pthread_mutex_unlock(&q.mu);
 }
 
-/* Set up stdout and start the writer. */
+/* Start the writer (main has set up stdout). */
 static void
 writer_start(const char *input)
 {
 	int r;
 
 	q.input = input;
-	cvx_out_init(&q.out, 1, "stdout");
-	cvx_stream_register(&q.out);
 	if ((r = pthread_create(&q.thread, NULL, writer, NULL)) != 0)
 		cvx_die("pthread_create: %s", strerror(r));
 	q.running = true;
@@ -840,10 +839,8 @@ open_export(struct export *x, const char *path)
 	int fd;
 
 	x->input = cvx_input_name(path);
-	if ((fd = cvx_open_input(path)) < 0)
-		err(1, "%s", x->input);
-	if (fstat(fd, &st) != 0)
-		err(1, "%s", x->input);
+	if ((fd = cvx_open_input(path)) < 0 || fstat(fd, &st) != 0)
+		cvx_die("%s: %s", x->input, strerror(errno));
 	if (S_ISDIR(st.st_mode)) {
 		(void)close(fd);
 		x->dir = path;
@@ -946,6 +943,11 @@ main(int argc, char *argv[])
 	if (argc > 1 || (opt_list && opt_raw))
 		usage(stderr, 2);
 
+	/* From here on a failure must reach the consumer: see cvx_die. */
+	if (!opt_list) {
+		cvx_out_init(&q.out, 1, "stdout");
+		cvx_stream_register(&q.out);
+	}
 	open_export(&x, argc == 1 ? argv[0] : NULL);
 	cvx_catalog_sort(&x.cat);
 	order = cvx_calloc(x.cat.n + 1, sizeof(*order));
