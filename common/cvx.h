@@ -469,8 +469,6 @@ void cvx_export_walk(const char *dir, cvx_export_walk_fn *fn, void *ctx);
 int cvx_export_line(const char *s, size_t *n, uint64_t lineno,
     struct cvx_json_error *e);
 
-/* @@ section: cvx-count / cvx-sha @@ */
-
 /* ---- bigint.c: JSON numbers and doubles (cvx-jsonl-map) --------------- */
 
 /*
