@@ -7,6 +7,7 @@
 
 bats_require_minimum_version 1.5.0
 load test_helper
+load pg_helper
 
 # The export under test: the bundled example's generator at a size where
 # every injected fault comes after the first stage has written its first
@@ -27,16 +28,6 @@ e2e_missing() {
 	command -v psql >/dev/null || echo "psql missing"
 }
 
-# The conninfo of database $1 on the private server.
-url() {
-	echo "host=$PGDIR dbname=$1 user=postgres"
-}
-
-psql_q() {
-	local db=$1
-	shift
-	psql -X -q -v ON_ERROR_STOP=1 -d "$(url "$db")" "$@"
-}
 
 # Every row of the seven tables, in id order: the database's content.
 dump() {
@@ -99,10 +90,9 @@ setup_file() {
 	export E2E_MISSING
 	E2E_MISSING=$(e2e_missing)
 	[ -z "$E2E_MISSING" ] || return 0
-	export FIX=$BATS_FILE_TMPDIR PGDIR
+	export FIX=$BATS_FILE_TMPDIR
 	export MAP=$ROOT/examples/laravel-chat/map.jq ZIP=$FIX/chat.zip
-	PGDIR=$(mktemp -d /tmp/cvxpg.XXXXXX)
-	"$ROOT/tests/pg-server" start "$PGDIR" >/dev/null
+	pg_start
 	python3 "$ROOT/bench/gen-export.py" -q --messages "$E2E_MESSAGES" \
 	    --seed 6 "$ZIP"
 	make_fixtures
@@ -124,14 +114,14 @@ setup_file() {
 	# base: the schema and one good import; empty: the schema only.
 	psql_q postgres -c 'CREATE DATABASE empty' -c 'CREATE DATABASE base'
 	make -s -C "$ROOT/examples/laravel-chat" EXPORT="$ZIP" RECORD="$FIX/chat" \
-	    CVX_BUILD="$CVX_BUILD" DATABASE_URL="$(url empty)" schema
+	    CVX_BUILD="$CVX_BUILD" DATABASE_URL="$(pg_url empty)" schema
 	make -s -C "$ROOT/examples/laravel-chat" EXPORT="$ZIP" RECORD="$FIX/chat" \
-	    CVX_BUILD="$CVX_BUILD" DATABASE_URL="$(url base)" import 2>/dev/null
+	    CVX_BUILD="$CVX_BUILD" DATABASE_URL="$(pg_url base)" import 2>/dev/null
 	dump base >"$FIX/base.dump"
 }
 
 teardown_file() {
-	[ -z "${PGDIR:-}" ] || "$ROOT/tests/pg-server" stop "$PGDIR"
+	pg_stop
 }
 
 setup() {
@@ -157,7 +147,7 @@ run_pipe() {
 	    | cvx-unzip -t users,threads,runs,messages \
 	    | cvx-jsonl-map -f '$FIX/changed.jq' --arg late none \
 	        --slurpfile skip '$FIX/chat.skip.json' $* \
-	    | cvx-pg-load --mode merge --key convex_id -d '$(url "$DB")'"
+	    | cvx-pg-load --mode merge --key convex_id -d '$(pg_url "$DB")'"
 }
 
 assert_unchanged() {
@@ -235,7 +225,7 @@ run_folder_pipe() {
 	    cvx-unzip -t users,threads,runs,messages '$FIX/folder' \
 	    | cvx-jsonl-map -f '$FIX/changed.jq' --arg late none \
 	        --slurpfile skip '$FIX/chat.skip.json' \
-	    | cvx-pg-load --mode merge --key convex_id -d '$(url "$DB")'"
+	    | cvx-pg-load --mode merge --key convex_id -d '$(pg_url "$DB")'"
 }
 
 @test "bad JSON line in an extracted folder: status 1 with pipefail" {
@@ -295,7 +285,7 @@ kill_mid_load() {
 	    | awk -v n=$n -v flag='$flag' '{ print; fflush() }
 		NR == n { while ((getline x <flag) <= 0) {
 			close(flag); system(\"sleep 0.05\") } }' \
-	    | cvx-pg-load --mode merge --key convex_id -d '$(url "$DB")'" \
+	    | cvx-pg-load --mode merge --key convex_id -d '$(pg_url "$DB")'" \
 	    >"$BATS_TEST_TMPDIR/out" 2>&1 &
 	pid=$!
 	for k in $(seq 200); do
@@ -331,9 +321,9 @@ kill_mid_load() {
 	    RECORD="$FIX/chat" CVX_BUILD="$CVX_BUILD")
 	psql_q postgres -c "DROP DATABASE $DB" \
 	    -c "CREATE DATABASE $DB TEMPLATE empty"
-	run -0 "${mk[@]}" DATABASE_URL="$(url "$DB")" import
+	run -0 "${mk[@]}" DATABASE_URL="$(pg_url "$DB")" import
 	dump "$DB" >"$BATS_TEST_TMPDIR/first"
-	run -0 "${mk[@]}" DATABASE_URL="$(url "$DB")" import
+	run -0 "${mk[@]}" DATABASE_URL="$(pg_url "$DB")" import
 	dump "$DB" >"$BATS_TEST_TMPDIR/second"
 	[ "$(grep -vc '^==' "$BATS_TEST_TMPDIR/first")" -gt 0 ]
 	cmp "$BATS_TEST_TMPDIR/first" "$BATS_TEST_TMPDIR/second"
@@ -345,7 +335,7 @@ kill_mid_load() {
 	local q="SELECT string_agg(xmin::text, ',' ORDER BY id) FROM messages"
 	run -0 psql_q "$DB" -A -t -c "$q"
 	local before=$output
-	run -0 "${mk[@]}" DATABASE_URL="$(url "$DB")" import
+	run -0 "${mk[@]}" DATABASE_URL="$(pg_url "$DB")" import
 	run -0 psql_q "$DB" -A -t -c "$q"
 	assert_output "$before"
 }

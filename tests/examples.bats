@@ -6,6 +6,7 @@
 
 bats_require_minimum_version 1.5.0
 load test_helper
+load pg_helper
 
 # The bundled example export (another one for trying the tests out).
 CHAT_EXPORT=${CHAT_EXPORT:-$ROOT/examples/chat-export.zip}
@@ -22,27 +23,18 @@ examples_missing() {
 	command -v psql >/dev/null || echo "psql missing"
 }
 
-url() {
-	echo "host=$PGDIR dbname=$1 user=postgres"
-}
-
-psql_q() {
-	local db=$1
-	shift
-	psql -X -q -v ON_ERROR_STOP=1 -d "$(url "$db")" "$@"
-}
 
 # The runbook's make, on the test's copy of the bundled export.
 chat() {
 	make -s --no-print-directory -C "$ROOT/examples/laravel-chat" \
 	    EXPORT="$EXPORT" CVX_BUILD="$CVX_BUILD" \
-	    DATABASE_URL="$(url "$DB")" "$@"
+	    DATABASE_URL="$(pg_url "$DB")" "$@"
 }
 
 drill() {
 	make -s --no-print-directory -C "$ROOT/examples/backup-drill" \
 	    BACKUP="$EXPORT" CVX_BUILD="$CVX_BUILD" \
-	    DATABASE_URL="$(url "$DB")" "$@"
+	    DATABASE_URL="$(pg_url "$DB")" "$@"
 }
 
 # What the Laravel tables must hold after an import of ZIP, by the rules of
@@ -92,13 +84,11 @@ setup_file() {
 	export EX_MISSING
 	EX_MISSING=$(examples_missing)
 	[ -z "$EX_MISSING" ] || return 0
-	export PGDIR
-	PGDIR=$(mktemp -d /tmp/cvxpg.XXXXXX)
-	"$ROOT/tests/pg-server" start "$PGDIR" >/dev/null
+	pg_start
 }
 
 teardown_file() {
-	[ -z "${PGDIR:-}" ] || "$ROOT/tests/pg-server" stop "$PGDIR"
+	pg_stop
 }
 
 setup() {
@@ -231,7 +221,7 @@ teardown() {
 }
 
 @test "demo imports into DATABASE_URL when it is set" {
-	run -0 env DATABASE_URL="$(url "$DB")" CVX_BUILD="$CVX_BUILD" \
+	run -0 env DATABASE_URL="$(pg_url "$DB")" CVX_BUILD="$CVX_BUILD" \
 	    sh "$ROOT/examples/demo.sh"
 	refute_output --partial 'starting a private PostgreSQL'
 	[ "$(db_counts)" = "$(expected_laravel_counts "$EXPORT")" ]
@@ -331,7 +321,7 @@ corpus_exports() {
 			# The user-damaged folder: must fail, load nothing.
 			run bash -c "set -o pipefail; cvx-unzip '$e' |
 			    cvx-pg-load --create \
-			    -d '$(url corpus$n)'"
+			    -d '$(pg_url corpus$n)'"
 			assert_failure 1
 			run -0 psql_q "corpus$n" -A -t -c "SELECT count(*)
 			    FROM information_schema.tables
@@ -341,11 +331,11 @@ corpus_exports() {
 		fi
 		run -0 bash -c "cvx-unzip '$e' | cvx-count >'$BATS_TEST_TMPDIR/want'"
 		run bash -c "set -o pipefail; cvx-unzip '$e' |
-		    cvx-pg-load --create -d '$(url corpus$n)'"
+		    cvx-pg-load --create -d '$(pg_url corpus$n)'"
 		[ "$status" -eq 0 ] || fail "$e: status $status: $output"
 		tables=$(cut -f1 "$BATS_TEST_TMPDIR/want" | tr '\n' ' ')
 		[ -n "$tables" ] || continue
-		run -0 bash -c "cvx-pg-load --count -d '$(url corpus$n)' $tables |
+		run -0 bash -c "cvx-pg-load --count -d '$(pg_url corpus$n)' $tables |
 		    diff '$BATS_TEST_TMPDIR/want' -"
 	done < <(corpus_exports)
 	[ "$n" -ge 11 ]
@@ -356,7 +346,7 @@ corpus_exports() {
 	local doc='{"_table":"messages","convex_id":"m1","role":"user",'
 	doc+='"thread_convex_id":"no-such-thread","content":"hi","position":0}'
 	run bash -c "echo '$doc' |
-	    cvx-pg-load --mode merge --key convex_id -d '$(url "$DB")'"
+	    cvx-pg-load --mode merge --key convex_id -d '$(pg_url "$DB")'"
 	assert_failure 1
 	assert_output --partial 'references thread no-such-thread'
 	[ "$(psql_q "$DB" -A -t -c 'SELECT count(*) FROM messages')" = 0 ]

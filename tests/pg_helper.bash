@@ -32,6 +32,13 @@ pg_url() {
 	echo "host=$PGDIR dbname=$1 user=postgres"
 }
 
+# psql on database $1 of this file's server, stopping on the first error.
+psql_q() {
+	local db=$1
+	shift
+	psql -X -q -v ON_ERROR_STOP=1 -d "$(pg_url "$db")" "$@"
+}
+
 # A fresh database for the current test: sets DB (conninfo) and DBNAME.
 pg_newdb() {
 	[ -n "${PGDIR:-}" ] || require "no PostgreSQL server"
