@@ -18,17 +18,6 @@
 /* U+FFFD REPLACEMENT CHARACTER, for --nul replace. */
 #define REPLACEMENT	"\xEF\xBF\xBD"
 
-static int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* The four hex digits at p (already checked by the JSON checker). */
 static long
 hex4(const char *p)
@@ -37,7 +26,7 @@ hex4(const char *p)
 	int i;
 
 	for (i = 0; i < 4; i++)
-		v = v << 4 | hexval((unsigned char)p[i]);
+		v = v << 4 | cvx_hexval((unsigned char)p[i]);
 	return v;
 }
 

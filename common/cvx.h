@@ -280,6 +280,9 @@ int cvx_json_get(const char *s, size_t n, const char *key, size_t klen,
  */
 int cvx_json_unescape(const char *raw, size_t n, struct cvx_buf *out);
 
+/* The value of hex digit c (0-9, a-f, A-F: RFC 8259 §7), or -1. */
+int cvx_hexval(unsigned char c);
+
 /*
  * Append code point u (at most 0x10FFFF, not a surrogate: the caller has
  * decoded a checked \u escape) to out as UTF-8 (RFC 3629 §3).

@@ -42,8 +42,8 @@ skip_ws(const char *p, const char *end)
 	return p;
 }
 
-static int
-hexval(unsigned char c)
+int
+cvx_hexval(unsigned char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -63,7 +63,7 @@ hex4(const char *p, const char *end)
 	if (end - p < 4)
 		return -1;
 	for (i = 0; i < 4; i++) {
-		if ((d = hexval((unsigned char)p[i])) < 0)
+		if ((d = cvx_hexval((unsigned char)p[i])) < 0)
 			return -1;
 		v = v << 4 | d;
 	}
