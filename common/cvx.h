@@ -103,6 +103,15 @@ int cvx_write_all(int fd, const void *buf, size_t n);
 void cvx_pipe_grow(int fd);
 
 /*
+ * Open a new, empty, already unlinked file for reading and writing in dir,
+ * or in $TMPDIR (else /tmp) when dir is NULL: a spool that disappears with
+ * the process, however it ends (O_TMPFILE on Linux, else mkstemp and
+ * unlink).  The directory used is left in *where, for messages.  Returns
+ * the descriptor (close-on-exec), or -1 with errno set.
+ */
+int cvx_tmpfile(const char *dir, struct cvx_buf *where);
+
+/*
  * Flush and close stdout; report a write error (a full disk, a closed
  * pipe with SIGPIPE ignored) as "cvx-foo: stdout: ...".  Returns 0 on
  * success, 1 after an error, for use as `rval |= cvx_close_stdout()`.
@@ -799,8 +808,12 @@ int cvx_rows_append(struct cvx_rows *r, const struct cvx_doc *d,
 /* The input line of row (1-based) of the current COPY, or 0. */
 uint64_t cvx_rows_line(const struct cvx_rows *r, uint64_t row);
 
-/* A new COPY starts: rows count from 1 again (data must be empty). */
-void cvx_rows_restart(struct cvx_rows *r);
+/*
+ * A COPY ended after its first nsent rows: the rows appended after them
+ * (still in data) are rows 1, 2, ... of the next COPY, whose lines
+ * cvx_rows_line keeps finding.
+ */
+void cvx_rows_restart(struct cvx_rows *r, uint64_t nsent);
 
 /*
  * Read PostgreSQL's COPY error context ("COPY t, line N[, column c: v]",

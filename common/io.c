@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* io.c: opening input, reading and writing whole buffers, exiting. */
-#define _GNU_SOURCE		/* F_SETPIPE_SZ */
+#define _GNU_SOURCE		/* F_SETPIPE_SZ, O_TMPFILE */
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -83,6 +83,32 @@ cvx_pipe_grow(int fd)
 #else
 	(void)fd;
 #endif
+}
+
+int
+cvx_tmpfile(const char *dir, struct cvx_buf *where)
+{
+	struct cvx_buf path = {0};
+	int fd, saved;
+
+	if (dir == NULL && ((dir = getenv("TMPDIR")) == NULL || *dir == '\0'))
+		dir = "/tmp";
+	cvx_buf_reset(where);
+	cvx_buf_adds(where, dir);
+#ifdef O_TMPFILE
+	/* Never named: nothing is left behind, whatever kills us. */
+	if ((fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) >= 0)
+		return fd;
+#endif
+	cvx_buf_printf(&path, "%s/cvx.XXXXXX", dir);
+	if ((fd = mkstemp(path.p)) >= 0) {
+		(void)unlink(path.p);
+		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+	}
+	saved = errno;
+	cvx_buf_free(&path);
+	errno = saved;
+	return fd;
 }
 
 int

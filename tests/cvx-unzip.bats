@@ -130,6 +130,28 @@ EOF
 	$MKZIP --method store "$d/twoS.zip" _tables/documents.jsonl=/dev/null \
 	    big/documents.jsonl="$d/big.jsonl" \
 	    late/documents.jsonl="$d/small.jsonl"
+
+	# One table whose documents.jsonl inflates to just past 4 GiB, in
+	# ZIPs of a few MB (mkzip --repeat), eras A and B.  The line length is
+	# odd so that lines straddle the reader's 1 MiB chunks.
+	local line
+	line=$(printf '{"_creationTime":1700000000000.5,"_id":"%s","body":"%s"}' \
+	    j57000820c20a1g7104gm2rc1m70ynr8 "$(printf '%*s' 4008 '' | tr ' ' x)")
+	printf '%s\n' "$line" >"$d/huge-line"
+	export HUGE_LINES=1050000
+	export HUGE_BYTES=$(((${#line} + 1) * HUGE_LINES))
+	printf '%s\n' '{"name":"huge","id":10001}' >"$d/huge-tables"
+	printf '"uniform"\n' >"$d/huge-uniform"
+	printf '%s\n' '"{\"_creationTime\": normalfloat64, \"_id\": id<10001>, \"body\": string}"' \
+	    >"$d/huge-legacy"
+	$MKZIP --repeat huge/documents.jsonl=$HUGE_LINES "$d/hugeB.zip" \
+	    _tables/documents.jsonl="$d/huge-tables" \
+	    huge/documents.jsonl="$d/huge-line" \
+	    huge/generated_schema.jsonl="$d/huge-uniform"
+	$MKZIP --era A --repeat huge/documents.jsonl=$HUGE_LINES \
+	    "$d/hugeA.zip" _tables/documents.jsonl="$d/huge-tables" \
+	    huge/generated_schema.jsonl="$d/huge-legacy" \
+	    huge/documents.jsonl="$d/huge-line"
 	export FX=$d
 }
 
@@ -545,19 +567,24 @@ EOF
 	assert_failure 1
 }
 
-# flip ZIP ENTRY: XOR one byte in the middle of ENTRY's data, in place.
+# flip ZIP ENTRY [BACK]: XOR one byte of ENTRY's data, in place: the byte
+# BACK bytes before the end of the data, else the middle one.
 flip() {
-	python3 - "$1" "$2" <<'EOF'
+	python3 - "$1" "$2" "${3:-}" <<'EOF'
 import struct, sys, zipfile
-z, name = sys.argv[1], sys.argv[2]
+z, name, back = sys.argv[1], sys.argv[2], sys.argv[3]
 with zipfile.ZipFile(z) as f:
     i = f.getinfo(name)
-data = bytearray(open(z, "rb").read())
-o = i.header_offset
-n, m = struct.unpack("<HH", data[o + 26:o + 30])
-start = o + 30 + n + m
-data[start + i.compress_size // 2] ^= 0x55
-open(z, "wb").write(data)
+with open(z, "r+b") as f:
+    f.seek(i.header_offset + 26)
+    n, m = struct.unpack("<HH", f.read(4))
+    start = i.header_offset + 30 + n + m
+    at = start + (i.compress_size - int(back) if back
+                  else i.compress_size // 2)
+    f.seek(at)
+    b = f.read(1)[0] ^ 0x55
+    f.seek(at)
+    f.write(bytes([b]))
 EOF
 }
 
@@ -575,6 +602,18 @@ EOF
 	flip "$BATS_TEST_TMPDIR/x.zip" late/documents.jsonl
 	run --separate-stderr bash -c 'cvx-unzip "$1" | tail -n 1' _ "$BATS_TEST_TMPDIR/x.zip"
 	assert_output --regexp '^#cvx-abort cvx-unzip: .*late/documents.jsonl: .*CRC'
+}
+
+@test "libarchive's two-line message is one line on stderr and in the abort line" {
+	# Deflate data that ends early: libarchive 3.6's "uncompressed data
+	# is wrong size" message ends with a newline of its own.
+	$MKZIP --repeat t/documents.jsonl=3000 "$BATS_TEST_TMPDIR/x.zip" \
+	    t/documents.jsonl="$FX/huge-line"
+	flip "$BATS_TEST_TMPDIR/x.zip" t/documents.jsonl 20
+	run --separate-stderr bash -c 'cvx-unzip "$1" | tail -n 1' _ "$BATS_TEST_TMPDIR/x.zip"
+	assert_output --regexp '^#cvx-abort cvx-unzip: .*t/documents.jsonl: .*[^ ]$'
+	[ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ] || fail "$stderr"
+	[[ $stderr == "cvx-unzip: "*"t/documents.jsonl: "* ]] || fail "$stderr"
 }
 
 @test "an error found before any document was written leaves only the abort line" {
@@ -604,6 +643,47 @@ EOF
 	    t/documents.jsonl="$FX/small.jsonl"
 	[ "$(stat -c %s "$s/x.zip")" -gt 4400000000 ]
 	run -0 bash -c 'cvx-unzip -r "$1" | cmp - "$2"' _ "$s/x.zip" "$FX/small.jsonl"
+}
+
+# The stream of an entry past 4 GiB goes through cvx-count rather than
+# into bats' memory; with pipefail a failing cvx-unzip fails the test.
+huge_stream() {
+	[ -x "$CVX_BUILD/cvx-count" ] || require "cvx-count is not built"
+	[ "$HUGE_BYTES" -gt 4294967296 ] || fail "fixture is not past 4 GiB"
+	run -0 bash -c 'set -o pipefail; cvx-unzip "$1" | cvx-count -t' _ "$1"
+	assert_output "$(printf 'huge\t%s\ntotal\t%s' "$HUGE_LINES" "$HUGE_LINES")"
+}
+
+@test "zip64: an entry inflating past 4 GiB, era B: every line, tagged" {
+	huge_stream "$FX/hugeB.zip"
+}
+
+@test "an entry inflating past 4 GiB, era A (sizes mod 2^32): every line, tagged" {
+	huge_stream "$FX/hugeA.zip"
+}
+
+@test "-l on an entry past 4 GiB, era B: documents and the 64-bit byte count" {
+	run -0 cvx-unzip -l "$FX/hugeB.zip"
+	assert_output "$(printf -- '-\thuge\t10001\t%s\t%s\tuniform' \
+	    "$HUGE_LINES" "$HUGE_BYTES")"
+}
+
+@test "-l on an entry past 4 GiB, era A: the real byte count, not mod 2^32" {
+	run -0 cvx-unzip -l "$FX/hugeA.zip"
+	assert_output "$(printf -- '-\thuge\t10001\t%s\t%s\tlegacy' \
+	    "$HUGE_LINES" "$HUGE_BYTES")"
+}
+
+@test "a flipped byte near the end of a 4 GiB entry: exit 1, #cvx-abort last" {
+	cp "$FX/hugeB.zip" "$BATS_TEST_TMPDIR/x.zip"
+	flip "$BATS_TEST_TMPDIR/x.zip" huge/documents.jsonl 1000
+	run --separate-stderr bash -c \
+	    'cvx-unzip "$1" | tail -n 2; exit "${PIPESTATUS[0]}"' _ \
+	    "$BATS_TEST_TMPDIR/x.zip"
+	assert_failure 1
+	assert_line --index 0 --regexp '^\{"_table":"huge","_creationTime":'
+	assert_line --index 1 --regexp '^#cvx-abort cvx-unzip: .*huge/documents.jsonl: '
+	[[ $stderr == "cvx-unzip: "*"huge/documents.jsonl: "* ]] || fail "$stderr"
 }
 
 # ---- the common rules ---------------------------------------------------

@@ -321,6 +321,73 @@ print(i.CRC == zlib.crc32(bytes(3000001)),
 	assert_output 'True True'
 }
 
+@test "--repeat: an entry holds its file COUNT times over, both eras" {
+	d=$(scratch)
+	run -0 python3 -c '
+import sys, zipfile
+sys.path.insert(0, sys.argv[2])
+import mkzip
+u = b"{\"_id\":\"x\",\"s\":\"" + b"ab" * 40 + b"\"}\n"
+for count in (0, 1, 2, 5, 9000, 123457):
+    for era in "AB":
+        # small blocks: many whole copies plus a rest, or one line each
+        for blk in (mkzip.CHUNK, 1000, 7):
+            mkzip.write_zip(sys.argv[1], [("a", b"hi"),
+                ("t/documents.jsonl", mkzip.repeated(u, count, block=blk)),
+                ("z", b"x")], era=era, method="store")
+            z = zipfile.ZipFile(sys.argv[1])
+            i = z.getinfo("t/documents.jsonl")
+            assert z.testzip() is None, (count, era, blk)
+            assert z.read(i) == u * count, (count, era, blk)
+            assert i.compress_type == 8, "a Raw keeps its own method"
+print("ok")' "$d/r.zip" "$ROOT/tests"
+	assert_output ok
+	printf 'line\n' >"$d/l"
+	mkzip --repeat t/documents.jsonl=3 "$d/c.zip" t/documents.jsonl="$d/l" \
+		u="$d/l"
+	run -0 unzip -p "$d/c.zip"
+	assert_output "$(printf 'line\n%.0s' 1 2 3 4)"
+}
+
+@test "--repeat past 4 GiB: a few MB on disk, the real CRC-32 and sizes" {
+	d=$(scratch)
+	printf '{"_id":"x","body":"%s"}\n' "$(printf '%*s' 3000 '' | tr ' ' x)" \
+		>"$d/l"
+	for era in A B; do
+		mkzip --era $era --repeat t/documents.jsonl=1500000 "$d/$era.zip" \
+			t/documents.jsonl="$d/l"
+	done
+	# The CRC-32 is recomputed here by reading the data, not combined.
+	run -0 python3 -c '
+import struct, sys, zlib, zipfile
+line = open(sys.argv[1], "rb").read()
+n = 1500000
+crc, blk = 0, line * 1000
+for _ in range(n // 1000):
+    crc = zlib.crc32(blk, crc)
+for era in "AB":
+    p = sys.argv[2] + "/" + era + ".zip"
+    d = open(p, "rb").read()
+    i = zipfile.ZipFile(p).getinfo("t/documents.jsonl")
+    namelen, extralen = struct.unpack("<HH", d[i.header_offset + 26:][:4])
+    at = i.header_offset + 30 + namelen + extralen + i.compress_size
+    dd = struct.unpack("<IIII", d[at:at + 16])
+    want = len(line) * n if era == "B" else len(line) * n % 2**32
+    print(era, len(line) * n > 2**32, len(d) < 16 << 20, i.CRC == crc,
+          i.file_size == want, dd[:2] == (0x08074B50, crc),
+          dd[3] == (0xFFFFFFFF if era == "B" else want))' "$d/l" "$d"
+	assert_output "A True True True True True True
+B True True True True True True"
+}
+
+@test "--repeat must name an entry and a count" {
+	d=$(scratch)
+	printf 'x\n' >"$d/f"
+	run -2 --separate-stderr mkzip --repeat u=2 "$d/x.zip" t="$d/f"
+	run -2 --separate-stderr mkzip --repeat t=two "$d/x.zip" t="$d/f"
+	run -2 --separate-stderr mkzip --repeat t "$d/x.zip" t="$d/f"
+}
+
 @test "era A refuses what would need zip64" {
 	d=$(scratch)
 	printf 'x\n' >"$d/f"

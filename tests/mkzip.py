@@ -18,12 +18,16 @@ era B  (async_zip 0.0.17/0.0.18 streaming writer, exports since 2025-01-28)
 era A  (async_zip 0.0.9, exports before 2025-01-28)
     flags 0x0008, a real DOS time and date, CRC 0 and sizes 0 in the local
     header, no extra field, descriptor PK\\7\\8 + CRC + real 32-bit compressed
-    and uncompressed sizes, no zip64 at all.
+    and uncompressed sizes, no zip64 at all.  An uncompressed size past
+    4 GiB is written modulo 2^32, as async_zip 0.0.9's `as u32` casts
+    leave it (EntryStreamWriter::close); a compressed size, offset or
+    count that does not fit is refused, since no reader could find the
+    data after it.
 
 Command line:
 
     mkzip.py [--era A|B] [--method deflate|store] [--pad-entries N]
-             [--gap BYTES] OUT.zip NAME=PATH ...
+             [--gap BYTES] [--repeat NAME=COUNT ...] OUT.zip NAME=PATH ...
     mkzip.py [--era A|B] [--method deflate|store] [--pad-entries N]
              [--gap BYTES] [--order current|old] OUT.zip --dir DIR
 
@@ -34,6 +38,9 @@ order (see dir_entries).  --pad-entries N adds N small stray entries
 pad/000001 ... after the others, to pass 65 535 entries.  --gap BYTES first
 writes a *stored* entry gap.bin of BYTES zero bytes as a sparse hole, so that
 later offsets can pass 4 GiB while the file takes no disk space.
+--repeat NAME=COUNT makes entry NAME hold its file COUNT times over (see
+repeated): a documents.jsonl that inflates past 4 GiB from a ZIP of a few
+MB, written in a fraction of a second, never held in memory or on disk.
 
 As a module (sys.path must hold this directory):
 
@@ -41,7 +48,8 @@ As a module (sys.path must hold this directory):
     write_zip("out.zip", [("README.md", b"..."), ("t/documents.jsonl", gen)])
 
 Entry data may be bytes, an iterable of bytes chunks (streamed, never held
-whole), or a Raw(...) of already raw-deflated data (see ZipWriter.add_raw).
+whole), or a Raw(...) of already raw-deflated data (see ZipWriter.add_raw),
+such as repeated(unit, count) makes.
 """
 
 import argparse
@@ -93,6 +101,13 @@ def crc32_zeros(n, crc=0):
     return _multmodp(xn, crc ^ U32) ^ U32
 
 
+def crc32_combine(crc1, crc2, len2):
+    """CRC-32 of A + B from crc1 = CRC-32(A), crc2 = CRC-32(B), len2 = |B|."""
+    # CRC-32 is affine in the data: A + B is (A + zeros) xor (zeros + B),
+    # and the zeros in front of B only add the CRC of len2 zeros.
+    return crc32_zeros(len2, crc1) ^ crc2 ^ crc32_zeros(len2)
+
+
 def dos_datetime(t):
     """(year, month, day, h, m, s) -> (DOS time, DOS date) as two u16."""
     y, mo, d, h, mi, s = t
@@ -103,14 +118,61 @@ class Raw:
     """Entry data that is already compressed (raw deflate or stored bytes).
 
     chunks: iterable of the compressed bytes; crc: CRC-32 of the
-    uncompressed data; usize/csize: uncompressed/compressed sizes.
+    uncompressed data; usize/csize: uncompressed/compressed sizes;
+    method: "deflate" or "store" when the data is only valid as one of
+    them, else None (the writer's or add_raw's method).
     """
 
-    def __init__(self, chunks, crc, usize, csize):
+    def __init__(self, chunks, crc, usize, csize, method=None):
         self.chunks = chunks
         self.crc = crc
         self.usize = usize
         self.csize = csize
+        self.method = method
+
+
+def repeated(unit, count, level=6, block=CHUNK):
+    """A Raw entry holding the bytes unit repeated count times.
+
+    Made in moments whatever count is: unit is repeated to about block
+    bytes, that block is deflated once by a fresh compressor ending with a
+    sync flush (so its blocks refer to nothing before them and end on a
+    byte boundary), and its output is sent again as often as needed, then
+    the rest of the copies as the final block.  CRC-32 and sizes are the
+    real ones, combined arithmetically rather than read from the data.
+    Inflated, the data is exactly unit * count; its deflate bytes differ
+    from a one-pass compressor's (a sync marker per block), which every
+    reader accepts.  Memory: one block and its deflated copy.
+    """
+    unit = bytes(unit)
+    if count < 0:
+        raise ValueError("repeat count must not be negative")
+    if not unit or not count:
+        return Raw((b"\x03\x00",), zlib.crc32(b""), 0, 2, "deflate")
+    per = max(1, block // len(unit))
+    nblk, rest = divmod(count, per)
+    blk = unit * per
+    comp = zlib.compressobj(level, zlib.DEFLATED, -15)
+    body = comp.compress(blk) + comp.flush(zlib.Z_SYNC_FLUSH)
+    comp = zlib.compressobj(level, zlib.DEFLATED, -15)
+    tail = comp.compress(unit * rest) + comp.flush()
+
+    # CRC-32 of blk * nblk by doubling: O(log nblk) combinations.
+    crc = zlib.crc32(b"")
+    sq, sqlen, k = zlib.crc32(blk), len(blk), nblk
+    while k:
+        if k & 1:
+            crc = crc32_combine(crc, sq, sqlen)
+        sq, sqlen = crc32_combine(sq, sq, sqlen), 2 * sqlen
+        k >>= 1
+    crc = crc32_combine(crc, zlib.crc32(unit * rest), len(unit) * rest)
+
+    def chunks():
+        for _ in range(nblk):
+            yield body
+        yield tail
+    return Raw(chunks(), crc, len(unit) * count,
+               nblk * len(body) + len(tail), "deflate")
 
 
 class ZipWriter:
@@ -177,9 +239,13 @@ class ZipWriter:
         if self.era == "B":
             self._w(struct.pack("<IIII", 0x08074B50, crc, U32, U32))
         else:
-            if max(usize, csize, off) > U32:
+            # A wrapped uncompressed size still reads (the deflate data
+            # ends itself; readers compare the low 32 bits); a wrapped
+            # compressed size or offset would lose the data.
+            if max(csize, off) > U32:
                 raise ValueError("era A has no zip64: %r too large" % name)
-            self._w(struct.pack("<IIII", 0x08074B50, crc, csize, usize))
+            self._w(struct.pack("<IIII", 0x08074B50, crc, csize,
+                                usize & U32))
         self.cd.append((name, meth, off, crc, usize, csize))
 
     def add(self, name, data, method=None):
@@ -212,7 +278,8 @@ class ZipWriter:
     def add_raw(self, name, raw, method=None):
         """Add an entry whose data is already compressed (a Raw)."""
         name = self._name(name)
-        meth = DEFLATE if (method or self.method) == "deflate" else STORE
+        meth = method or raw.method or self.method
+        meth = DEFLATE if meth == "deflate" else STORE
         off = self._lfh(name, meth)
         n = 0
         for chunk in raw.chunks:
@@ -253,8 +320,8 @@ class ZipWriter:
                 extra = b""
                 rec = struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50,
                                   MADE_BY, needed, 0x0008, meth, self.time,
-                                  self.date, crc, csize, usize, len(name),
-                                  0, 0, 0, 0, EXT_ATTR, off)
+                                  self.date, crc, csize, usize & U32,
+                                  len(name), 0, 0, 0, 0, EXT_ATTR, off)
             self._w(rec + name + extra)
         cd_size = self.pos - cd_off
         if self.era == "A" and max(cd_size, cd_off) > U32:
@@ -412,6 +479,9 @@ def main(argv=None):
                     help="add N small stray entries pad/000001 ...")
     ap.add_argument("--gap", type=int, default=0, metavar="BYTES",
                     help="first a stored sparse entry gap.bin of BYTES zeros")
+    ap.add_argument("--repeat", action="append", default=[],
+                    metavar="NAME=COUNT",
+                    help="entry NAME holds its file COUNT times over")
     ap.add_argument("--dir", metavar="DIR",
                     help="zip this extracted export folder")
     ap.add_argument("--order", choices=("current", "old"), default="current",
@@ -434,7 +504,21 @@ def main(argv=None):
             if not sep or not name:
                 ap.error("entry must be NAME=PATH: %s" % e)
             pairs.append((name, path))
-    entries = ((name, file_chunks(path)) for name, path in pairs)
+    repeat = {}
+    for r in a.repeat:
+        name, sep, count = r.rpartition("=")
+        if not sep or not name or not count.isdigit():
+            ap.error("--repeat must be NAME=COUNT: %s" % r)
+        if name not in (n for n, _ in pairs):
+            ap.error("--repeat names no entry: %s" % name)
+        repeat[name] = int(count)
+
+    def data(name, path):
+        if name not in repeat:
+            return file_chunks(path)
+        with open(path, "rb") as f:
+            return repeated(f.read(), repeat[name])
+    entries = ((name, data(name, path)) for name, path in pairs)
     try:
         write_zip(a.out, entries, era=a.era, method=a.method,
                   pad=a.pad_entries, gap=a.gap)

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 /* cvx-unzip: a Convex export, ZIP or folder, into the tagged JSONL stream. */
-#define _GNU_SOURCE		/* O_TMPFILE */
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <err.h>
@@ -91,6 +90,18 @@ usage(FILE *fp, int status)
 
 /* ---- ZIP input ------------------------------------------------------- */
 
+/* libarchive's message for a (NULL for some failures). */
+static const char *
+la_msg(struct archive *a)
+{
+	const char *m = archive_error_string(a);
+
+	return m != NULL ? m : "unknown libarchive error";
+}
+
+/* "%.*s" arguments: the message's first line (some end in a newline). */
+#define LA_ERROR(a)	(int)strcspn(la_msg(a), "\n"), la_msg(a)
+
 /* libarchive read callback: the next block, small after a seek. */
 static la_ssize_t
 src_read(struct archive *a, void *v, const void **out)
@@ -173,7 +184,7 @@ zip_open(struct export *x, struct source *s)
 	    archive_read_set_skip_callback(a, src_skip) != ARCHIVE_OK ||
 	    archive_read_set_callback_data(a, s) != ARCHIVE_OK ||
 	    archive_read_open1(a) != ARCHIVE_OK)
-		fail("%s: %s", x->input, archive_error_string(a));
+		fail("%s: %.*s", x->input, LA_ERROR(a));
 	return a;
 }
 
@@ -204,10 +215,9 @@ zip_next(struct export *x, struct archive *a, bool quiet)
 	if (r == ARCHIVE_EOF)
 		return NULL;
 	if (r < ARCHIVE_WARN)
-		fail("%s: %s", x->input, archive_error_string(a));
+		fail("%s: %.*s", x->input, LA_ERROR(a));
 	if (r == ARCHIVE_WARN && !quiet)
-		warnx("%s: %s: %s", x->input, zip_name(ae),
-		    archive_error_string(a));
+		warnx("%s: %s: %.*s", x->input, zip_name(ae), LA_ERROR(a));
 	return ae;
 }
 
@@ -244,8 +254,7 @@ spool(const char *input, const char *tmpdir, int fd, int t)
 static void
 zip_input(struct export *x, int fd, const struct stat *st)
 {
-	const char *tmpdir = getenv("TMPDIR");
-	struct cvx_buf path = {0};
+	struct cvx_buf tmpdir = {0};
 	int t;
 
 	if (S_ISREG(st->st_mode)) {
@@ -255,17 +264,11 @@ zip_input(struct export *x, int fd, const struct stat *st)
 		x->size = st->st_size - x->base;
 		return;
 	}
-	if (tmpdir == NULL || *tmpdir == '\0')
-		tmpdir = "/tmp";
-	if ((t = open(tmpdir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) < 0) {
-		cvx_buf_printf(&path, "%s/cvx-unzip.XXXXXX", tmpdir);
-		if ((t = mkstemp(path.p)) < 0)
-			cvx_die("%s: %s", tmpdir, strerror(errno));
-		(void)unlink(path.p);
-	}
-	cvx_buf_free(&path);
+	if ((t = cvx_tmpfile(NULL, &tmpdir)) < 0)
+		cvx_die("%s: %s", tmpdir.p, strerror(errno));
 	cvx_pipe_grow(fd);
-	x->size = spool(x->input, tmpdir, fd, t);
+	x->size = spool(x->input, tmpdir.p, fd, t);
+	cvx_buf_free(&tmpdir);
 	if (fd != 0)
 		(void)close(fd);
 	x->fd = t;
@@ -300,8 +303,8 @@ reader_read(struct reader *r, char *buf, size_t n)
 	if (r->a != NULL) {
 		/* Negative: a read, inflate, size or CRC-32 error. */
 		if ((got = archive_read_data(r->a, buf, n)) < 0)
-			fail("%s: %s: %s", r->x->input, r->name,
-			    archive_error_string(r->a));
+			fail("%s: %s: %.*s", r->x->input, r->name,
+			    LA_ERROR(r->a));
 		return (size_t)got;
 	}
 	if (r->fd < 0) {
