@@ -256,10 +256,26 @@ cvx_rows_line(const struct cvx_rows *r, uint64_t row)
 }
 
 void
-cvx_rows_restart(struct cvx_rows *r)
+cvx_rows_restart(struct cvx_rows *r, uint64_t nsent)
 {
-	r->nruns = 0;
-	r->nrows = 0;
+	struct cvx_run *run;
+	size_t i, k = 0;
+
+	/* Rows not yet sent become the first rows of the next COPY. */
+	for (i = 0; i < r->nruns; i++) {
+		run = &r->runs[i];
+		if (run->row + run->count - 1 <= nsent)
+			continue;
+		if (run->row <= nsent) {
+			run->line += nsent + 1 - run->row;
+			run->count -= nsent + 1 - run->row;
+			run->row = nsent + 1;
+		}
+		r->runs[k] = *run;
+		r->runs[k++].row -= nsent;
+	}
+	r->nruns = k;
+	r->nrows -= nsent;
 }
 
 bool

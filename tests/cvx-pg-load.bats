@@ -10,11 +10,6 @@ setup_file() { pg_start; }
 teardown_file() { pg_stop; }
 setup() { pg_newdb; }
 
-# Write the documents on stdin to $BATS_TEST_TMPDIR/$1.
-docs() {
-	cat >"$BATS_TEST_TMPDIR/$1"
-}
-
 # N documents of table $1 with ids from $2 (default 1), ~100 bytes each.
 gen() {
 	python3 -c '
@@ -247,11 +242,14 @@ J
 }
 
 @test "merge --staging unlogged leaves no staging table behind" {
-	sql -c 'CREATE TABLE t (id int PRIMARY KEY, v text)'
+	# A row already there: an empty table would be merged into straight.
+	sql -c 'CREATE TABLE t (id int PRIMARY KEY, v text)' -c 'INSERT INTO t VALUES (100, $$x$$)'
 	gen t 10 | docs in
-	run -0 cvx-pg-load -d "$DB" -m merge --staging unlogged "$BATS_TEST_TMPDIR/in"
+	run --separate-stderr cvx-pg-load -d "$DB" -m merge --staging unlogged "$BATS_TEST_TMPDIR/in"
+	assert_success
+	[[ $stderr == *"t: 10 read, 10 inserted"* ]] || fail "$stderr"
 	run -0 count t
-	assert_output 10
+	assert_output 11
 	run -0 sql -c "SELECT count(*) FROM pg_class WHERE relname LIKE 'cvx_stage%'"
 	assert_output 0
 }

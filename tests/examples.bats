@@ -208,6 +208,27 @@ teardown() {
 	run -0 chat verify
 }
 
+@test "laravel-chat replace that fails after emptying the tables keeps the old rows" {
+	run -0 chat checksum
+	run -0 chat import
+	psql_q "$DB" -c 'COPY (SELECT id, convex_id FROM messages ORDER BY id) TO STDOUT' >"$BATS_TEST_TMPDIR/before"
+	# One byte changed near the end: cvx-sha -C fails at the end of the
+	# archive, after cvx-pg-load emptied the seven tables (-T, at BEGIN).
+	python3 -c '
+import sys
+p = sys.argv[1]
+b = bytearray(open(p, "rb").read())
+b[-100] ^= 0xFF
+open(p, "wb").write(b)' "$EXPORT"
+	touch -d 2000-01-01 "$EXPORT"	# keep make from remaking its records
+	run chat replace
+	assert_failure
+	[[ $output == *"cvx-sha: stdin: checksum mismatch"*"cvx-pg-load: line 1: upstream failed"* ]] || fail "$output"
+	[ "$(db_counts)" = "$(expected_laravel_counts "$CHAT_EXPORT")" ]
+	psql_q "$DB" -c 'COPY (SELECT id, convex_id FROM messages ORDER BY id) TO STDOUT' |
+	    diff "$BATS_TEST_TMPDIR/before" -
+}
+
 @test "demo runs the whole job on a private server and stops it" {
 	run --separate-stderr env -u DATABASE_URL CVX_BUILD="$CVX_BUILD" \
 	    sh "$ROOT/examples/demo.sh"

@@ -56,6 +56,11 @@ sql() {
 	psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$DB" "$@"
 }
 
+# Write the documents on stdin to $BATS_TEST_TMPDIR/$1.
+docs() {
+	cat >"$BATS_TEST_TMPDIR/$1"
+}
+
 # Every row of table $1 (SQL text, already quoted), sorted, as COPY text.
 dump_table() {
 	sql -c "COPY (SELECT * FROM $1 ORDER BY 1) TO STDOUT"

@@ -22,6 +22,8 @@
 #define MAX_IDENT	63
 /* Line-number runs kept per COPY before it is ended and restarted. */
 #define MAX_RUNS	65536
+/* Merge into an empty table: bytes of a COPY kept to redo it in staging. */
+#define SEG_MAX		(8 * 1024 * 1024)
 
 enum mode { MODE_INSERT, MODE_MERGE, MODE_REPLACE };
 
@@ -30,8 +32,14 @@ struct table {
 	char	*name;		/* as routed: TABLE or COMPONENT:TABLE */
 	char	*qname;		/* "schema"."table" */
 	char	*qstage;	/* merge: the staging table */
+	char	 oid[32];	/* pg_class oid, for a late staging table */
 	char	 relkind;
 	bool	 created;	/* by --create, in this transaction */
+	bool	 direct;	/* merge: copying straight into the empty target */
+	bool	 pending;	/* replace: emptied with the others at the end */
+	struct cvx_buf seg;	/* direct: the open COPY's rows, to redo */
+	uint64_t copied;	/* rows of the open COPY sent so far */
+	uint64_t direct_rows;	/* merge: rows copied straight into the target */
 	struct cvx_rows r;	/* columns, COPY list, rows not yet sent */
 	size_t	*key;		/* merge key, as column indexes */
 	size_t	 nkey;
@@ -55,6 +63,7 @@ static bool opt_count;			/* -c: operands are tables */
 static bool opt_progress;
 static uint64_t opt_commit_every;	/* merge: rows per transaction */
 static bool opt_unlogged;		/* --staging unlogged */
+static const char *opt_truncate;	/* -T: replace empties these first */
 static enum cvx_nul_policy opt_nul = CVX_NUL_REJECT;
 static enum { SUM_TEXT, SUM_JSON, SUM_NONE } opt_summary = SUM_TEXT;
 
@@ -71,6 +80,9 @@ static struct table *active;		/* the table whose COPY is open */
 static struct cvx_doc doc;		/* the document being loaded */
 static struct cvx_buf scratch;
 static uint64_t total_read, total_bytes, since_commit;
+static int spool_fd = -1;		/* replace: the rest of the input */
+static struct cvx_buf spool_buf;	/* and what is not yet written there */
+static uint64_t spool_line;		/* the input line spooled first */
 static double t_start, t_progress;
 
 static void usage(FILE *, int) __attribute__((noreturn));
@@ -83,9 +95,9 @@ usage(FILE *f, int status)
 	fprintf(f,
 	    "usage: cvx-pg-load [-n] [-d conninfo] [-k column[,column]] "
 	    "[-m mode]\n"
-	    "           [-s schema] [-t table] [--commit-every rows] "
-	    "[--create]\n"
-	    "           [--doc-column column] [--ignore-unknown] "
+	    "           [-s schema] [-T table[,table]] [-t table] "
+	    "[--commit-every rows]\n"
+	    "           [--create] [--doc-column column] [--ignore-unknown] "
 	    "[--nul policy]\n"
 	    "           [--progress] [--staging temp|unlogged] "
 	    "[--summary format] [file]\n"
@@ -171,6 +183,15 @@ end_active(void)
 		end_copy(active);
 }
 
+/* The server's message for r, without libpq's "ERROR:  " before it. */
+static const char *
+pg_message(const PGresult *r)
+{
+	const char *m = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+
+	return m != NULL ? m : PQerrorMessage(conn);
+}
+
 /* Run sql (no parameters) and die unless it returned want. */
 static PGresult *
 exec_sql(const char *sql, ExecStatusType want, const char *what)
@@ -181,7 +202,7 @@ exec_sql(const char *sql, ExecStatusType want, const char *what)
 	r = PQexec(conn, sql);
 
 	if (PQresultStatus(r) != want)
-		fail("%s: %.*s", what, ONELINE(PQerrorMessage(conn)));
+		fail("%s: %.*s", what, ONELINE(pg_message(r)));
 	return r;
 }
 
@@ -194,7 +215,7 @@ query(const char *sql, int n, const char *const *params, const char *what)
 	end_active();
 	r = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK)
-		fail("%s: %.*s", what, ONELINE(PQerrorMessage(conn)));
+		fail("%s: %.*s", what, ONELINE(pg_message(r)));
 	return r;
 }
 
@@ -394,6 +415,151 @@ create_stage(struct table *t, const char *oid)
 	cvx_buf_free(&sql);
 }
 
+/* Is name one of the comma-separated list's names? */
+static bool
+in_list(const char *list, const char *name)
+{
+	size_t n = strlen(name), k;
+
+	for (; list != NULL && *list != '\0'; list += k + (list[k] == ',')) {
+		k = strcspn(list, ",");
+		if (k == n && memcmp(list, name, n) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The server's SQLSTATE of r is code. */
+static bool
+sqlstate_is(const PGresult *r, const char *code)
+{
+	const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+
+	return state != NULL && strcmp(state, code) == 0;
+}
+
+/*
+ * Merge into a table that is empty (or new) copies straight into it, as
+ * insert does: staging and then INSERT ... ON CONFLICT would cost half as
+ * much again for rows that can only be inserted.  The table is locked
+ * against other writers (SHARE ROW EXCLUSIVE, until COMMIT), so its rows
+ * stay this load's alone; a key the stream repeats sends the table's rows
+ * to staging after all (redo_in_stage).
+ */
+static bool
+merge_direct(struct table *t)
+{
+	struct cvx_buf sql = { 0 }, keys = { 0 };
+	PGresult *r;
+	bool empty;
+	size_t i;
+
+	/*
+	 * The merge needs a unique index on its key: ask the planner now,
+	 * as the INSERT ... ON CONFLICT at the end would (42P10).
+	 */
+	for (i = 0; i < t->nkey; i++)
+		cvx_buf_printf(&keys, "%s%s", i ? ", " : "",
+		    t->r.cols[t->key[i]].qname);
+	cvx_buf_printf(&sql, "EXPLAIN INSERT INTO %s (%s) SELECT %s FROM %s "
+	    "WHERE false ON CONFLICT (%s) DO NOTHING", t->qname, keys.p, keys.p,
+	    t->qname, keys.p);
+	end_active();
+	r = PQexec(conn, sql.p);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		fail("table %s: merge key %s: %.*s", t->name, opt_key ? opt_key :
+		    "(primary key)", ONELINE(pg_message(r)));
+	PQclear(r);
+	cvx_buf_reset(&sql);
+	cvx_buf_free(&keys);
+	if (opt_commit_every || (t->relkind != 'r' && t->relkind != 'p'))
+		return false;
+	if (t->created)
+		return true;
+	PQclear(exec_sql("SAVEPOINT cvx_probe", PGRES_COMMAND_OK, t->name));
+	cvx_buf_printf(&sql, "LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE",
+	    t->qname);
+	PQclear(exec_sql(sql.p, PGRES_COMMAND_OK, t->name));
+	cvx_buf_reset(&sql);
+	cvx_buf_printf(&sql, "SELECT NOT EXISTS (SELECT FROM %s)", t->qname);
+	r = exec_sql(sql.p, PGRES_TUPLES_OK, t->name);
+	empty = *PQgetvalue(r, 0, 0) == 't';
+	PQclear(r);
+	cvx_buf_free(&sql);
+	/* A table with rows is not locked: rolling back releases it. */
+	if (!empty)
+		PQclear(exec_sql("ROLLBACK TO SAVEPOINT cvx_probe",
+		    PGRES_COMMAND_OK, t->name));
+	PQclear(exec_sql("RELEASE SAVEPOINT cvx_probe", PGRES_COMMAND_OK,
+	    t->name));
+	return empty;
+}
+
+/* Replace: spool the input from this line on (see empty_table). */
+static void
+spool_start(uint64_t line)
+{
+	struct cvx_buf dir = { 0 };
+
+	if ((spool_fd = cvx_tmpfile(NULL, &dir)) < 0)
+		fail("line %llu: spool in %s: %s", (unsigned long long)line,
+		    dir.p, strerror(errno));
+	cvx_buf_free(&dir);
+	spool_line = line;
+}
+
+/* Add a line to the spool; with NULL, write out what is buffered. */
+static void
+spool_put(const char *line, size_t len)
+{
+	if (line != NULL) {
+		cvx_buf_add(&spool_buf, line, len);
+		cvx_buf_addc(&spool_buf, '\n');
+	}
+	if (spool_buf.len >= CVX_IOSIZE || (line == NULL && spool_buf.len)) {
+		if (cvx_write_all(spool_fd, spool_buf.p, spool_buf.len) != 0)
+			fail("spooling the input (see TMPDIR): %s",
+			    strerror(errno));
+		cvx_buf_reset(&spool_buf);
+	}
+}
+
+/*
+ * Replace empties each table at first sight, so that its rows stream
+ * straight in.  PostgreSQL refuses to TRUNCATE a table that another one
+ * references (0A000) unless both are emptied in one statement, and which
+ * tables the stream holds is known only at its end.  So from such a table
+ * on, the input is spooled; at its end the tables first seen since are
+ * emptied together and the spool is loaded (replay_spool).  -T names them
+ * up front instead.
+ */
+static void
+empty_table(struct table *t, uint64_t line)
+{
+	struct cvx_buf sql = { 0 };
+	PGresult *r;
+
+	if (spool_fd >= 0) {
+		t->pending = true;
+		return;
+	}
+	PQclear(exec_sql("SAVEPOINT cvx_truncate", PGRES_COMMAND_OK, t->name));
+	cvx_buf_printf(&sql, "TRUNCATE %s", t->qname);
+	r = PQexec(conn, sql.p);
+	cvx_buf_free(&sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		if (!sqlstate_is(r, "0A000"))
+			fail("table %s: %.*s", t->name, ONELINE(pg_message(r)));
+		PQclear(exec_sql("ROLLBACK TO SAVEPOINT cvx_truncate",
+		    PGRES_COMMAND_OK, t->name));
+		t->pending = true;
+		spool_start(line);
+	}
+	PQclear(r);
+	PQclear(exec_sql("RELEASE SAVEPOINT cvx_truncate", PGRES_COMMAND_OK,
+	    t->name));
+}
+
 /* Find the table (creating it with --create), read its columns, prepare. */
 static void
 setup_table(struct table *t, uint64_t line)
@@ -405,7 +571,7 @@ setup_table(struct table *t, uint64_t line)
 	const char *params[2] = { schema_raw, t->name };
 	struct cvx_buf s = { 0 };
 	PGresult *r;
-	char *q, oid[32];
+	char *q;
 
 	q = quote(t->name);
 	cvx_buf_printf(&s, "%s.%s", schema, q);
@@ -425,10 +591,10 @@ setup_table(struct table *t, uint64_t line)
 	if (PQntuples(r) == 0)
 		fail("line %llu: table %s.%s does not exist (--create makes it)",
 		    (unsigned long long)line, schema_raw, t->name);
-	snprintf(oid, sizeof(oid), "%s", PQgetvalue(r, 0, 0));
+	snprintf(t->oid, sizeof(t->oid), "%s", PQgetvalue(r, 0, 0));
 	t->relkind = *PQgetvalue(r, 0, 1);
 	PQclear(r);
-	load_columns(t, oid);
+	load_columns(t, t->oid);
 	if (t->created || opt_doc_column != NULL) {
 		const char *dc = t->created ? "doc" : opt_doc_column;
 
@@ -438,15 +604,14 @@ setup_table(struct table *t, uint64_t line)
 			fail("table %s: --doc-column %s is not json or jsonb",
 			    t->name, dc);
 	}
-	if (opt_mode == MODE_MERGE) {
-		load_key(t, oid);
-		create_stage(t, oid);
-	} else if (opt_mode == MODE_REPLACE && !t->created) {
-		cvx_buf_reset(&s);
-		cvx_buf_printf(&s, "TRUNCATE %s", t->qname);
-		PQclear(exec_sql(s.p, PGRES_COMMAND_OK, t->name));
-	}
 	cvx_buf_free(&s);
+	if (opt_mode == MODE_MERGE) {
+		load_key(t, t->oid);
+		if (!(t->direct = merge_direct(t)))
+			create_stage(t, t->oid);
+	} else if (opt_mode == MODE_REPLACE && !t->created &&
+	    !in_list(opt_truncate, t->name))
+		empty_table(t, line);
 }
 
 /* The table named name[0..n), set up on first sight. */
@@ -513,8 +678,12 @@ start_copy(struct table *t)
 	PGresult *r;
 	size_t i;
 
-	cvx_buf_printf(&sql, "COPY %s (", opt_mode == MODE_MERGE ?
-	    t->qstage : t->qname);
+	/* Merging straight in: a repeated key undoes this COPY alone. */
+	if (t->direct)
+		PQclear(exec_sql("SAVEPOINT cvx_copy", PGRES_COMMAND_OK,
+		    t->name));
+	cvx_buf_printf(&sql, "COPY %s (", opt_mode == MODE_MERGE &&
+	    !t->direct ? t->qstage : t->qname);
 	for (i = 0; i < t->r.nlist; i++)
 		cvx_buf_printf(&sql, "%s%s", i ? ", " : "",
 		    t->r.cols[t->r.list[i]].qname);
@@ -524,10 +693,53 @@ start_copy(struct table *t)
 		cvx_buf_adds(&sql, " WITH (FREEZE)");
 	r = PQexec(conn, sql.p);
 	if (PQresultStatus(r) != PGRES_COPY_IN)
-		fail("table %s: %.*s", t->name, ONELINE(PQerrorMessage(conn)));
+		fail("table %s: %.*s", t->name, ONELINE(pg_message(r)));
 	PQclear(r);
 	cvx_buf_free(&sql);
 	active = t;
+}
+
+/*
+ * Send n bytes of COPY data.  NULL if they went; if the server gave up on
+ * the COPY, its error (the caller's to clear), and the COPY is over.
+ */
+static PGresult *
+put_copy(struct table *t, const char *p, size_t n)
+{
+	PGresult *r;
+
+	if (PQputCopyData(conn, p, (int)n) == 1)
+		return NULL;
+	active = NULL;
+	if ((r = PQgetResult(conn)) != NULL &&
+	    PQresultStatus(r) == PGRES_FATAL_ERROR)
+		return r;
+	fail("table %s: %.*s", t->name, ONELINE(PQerrorMessage(conn)));
+}
+
+/*
+ * Merging straight into an empty table met a key twice (23505): undo the
+ * open COPY, and send its rows and all the table's later ones to staging
+ * after all, where the merge at the end lets the last of a key win.  The
+ * COPY to staging is left open, its rows numbered as before.
+ */
+static void
+redo_in_stage(struct table *t)
+{
+	PGresult *r;
+
+	while ((r = PQgetResult(conn)) != NULL)
+		PQclear(r);
+	PQclear(exec_sql("ROLLBACK TO SAVEPOINT cvx_copy", PGRES_COMMAND_OK,
+	    t->name));
+	PQclear(exec_sql("RELEASE SAVEPOINT cvx_copy", PGRES_COMMAND_OK,
+	    t->name));
+	t->direct = false;
+	create_stage(t, t->oid);
+	start_copy(t);
+	if (t->seg.len > 0 && (r = put_copy(t, t->seg.p, t->seg.len)) != NULL)
+		copy_error(t, r);
+	cvx_buf_free(&t->seg);
 }
 
 /* Close t's COPY and check what the server made of it. */
@@ -541,18 +753,31 @@ end_copy(struct table *t)
 		fail("table %s: %.*s", t->name, ONELINE(PQerrorMessage(conn)));
 	active = NULL;
 	r = PQgetResult(conn);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK)
-		copy_error(t, r);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		if (!t->direct || !sqlstate_is(r, "23505"))
+			copy_error(t, r);
+		PQclear(r);
+		redo_in_stage(t);
+		end_copy(t);
+		return;
+	}
 	n = strtoull(PQcmdTuples(r), NULL, 10);
 	PQclear(r);
 	while ((r = PQgetResult(conn)) != NULL)
 		PQclear(r);
 	t->sent += n;
-	if (opt_mode == MODE_MERGE)
+	if (t->direct) {
+		PQclear(exec_sql("RELEASE SAVEPOINT cvx_copy",
+		    PGRES_COMMAND_OK, t->name));
+		cvx_buf_reset(&t->seg);
+		t->direct_rows += n;
+		t->inserted += n;
+	} else if (opt_mode == MODE_MERGE)
 		t->staged += n;
 	else
 		t->inserted += n;
-	cvx_rows_restart(&t->r);
+	cvx_rows_restart(&t->r, t->copied);
+	t->copied = 0;
 	t->t_done = now();
 }
 
@@ -569,15 +794,19 @@ send_one(struct table *t)
 			end_copy(active);
 		start_copy(t);
 	}
-	if (PQputCopyData(conn, t->r.data.p, (int)t->r.data.len) != 1) {
-		/* The server gave up on the COPY: its error says why. */
-		active = NULL;
-		if ((r = PQgetResult(conn)) != NULL &&
-		    PQresultStatus(r) == PGRES_FATAL_ERROR)
+	if (t->direct)
+		cvx_buf_add(&t->seg, t->r.data.p, t->r.data.len);
+	if ((r = put_copy(t, t->r.data.p, t->r.data.len)) != NULL) {
+		if (!t->direct || !sqlstate_is(r, "23505"))
 			copy_error(t, r);
-		fail("table %s: %.*s", t->name, ONELINE(PQerrorMessage(conn)));
+		PQclear(r);
+		redo_in_stage(t);
 	}
+	t->copied = t->r.nrows;
 	cvx_buf_reset(&t->r.data);
+	/* Bounded memory: a new COPY, and savepoint, every SEG_MAX bytes. */
+	if (t->direct && t->seg.len >= SEG_MAX)
+		end_copy(t);
 }
 
 /*
@@ -614,16 +843,21 @@ add_column(struct table *t, size_t ci)
 	/*
 	 * Rows already copied without this column got its DEFAULT, but a key
 	 * some documents lack loads as NULL.  They are exactly the rows this
-	 * transaction wrote to t (merge stages them without defaults).
+	 * transaction wrote to t (merge stages them without defaults); a
+	 * table merged straight into held none before and is locked.
 	 */
-	if (opt_mode != MODE_MERGE && t->sent > 0 &&
-	    t->r.cols[ci].has_default) {
+	if (!t->r.cols[ci].has_default)
+		return;
+	if (t->direct_rows > 0)
+		cvx_buf_printf(&sql, "UPDATE %s SET %s = NULL", t->qname,
+		    t->r.cols[ci].qname);
+	else if (opt_mode != MODE_MERGE && t->sent > 0)
 		cvx_buf_printf(&sql, "UPDATE %s SET %s = NULL WHERE "
 		    "xmin = pg_current_xact_id()::xid", t->qname,
 		    t->r.cols[ci].qname);
+	if (sql.len > 0)
 		PQclear(exec_sql(sql.p, PGRES_COMMAND_OK, t->name));
-		cvx_buf_free(&sql);
-	}
+	cvx_buf_free(&sql);
 }
 
 /* Convert the document into a row of its table's COPY data. */
@@ -690,12 +924,14 @@ merge_table(struct table *t)
 	size_t i;
 
 	flush_table(t);
-	if (t->staged == 0)
+	if (t->sent == 0)
 		return;
 	for (i = 0; i < t->nkey; i++)
 		if (!t->r.cols[t->key[i]].listed)
 			fail("table %s: no document names the key column %s",
 			    t->name, t->r.cols[t->key[i]].name);
+	if (t->staged == 0)
+		return;
 	/*
 	 * Sorting every staged row to drop duplicate keys costs a fifth of the
 	 * merge: try without, and sort only if a key was staged twice.
@@ -795,55 +1031,149 @@ progress(bool last)
 	    isatty(2) && !last ? "" : "\n");
 }
 
-/* Read the stream and load every document. */
+/* Take one line of the stream: load the document, or spool it. */
 static void
-load_stream(const char *path)
+take_line(const char *line, size_t len, bool nl, uint64_t lineno)
 {
-	struct cvx_lines in;
 	struct cvx_json_error je;
 	struct table *t;
-	const char *line, *reason;
+	const char *reason;
+
+	if (got_signal)
+		fail("interrupted");
+	if (cvx_is_abort(line, len, &reason))
+		fail("line %llu: upstream failed: %.*s",
+		    (unsigned long long)lineno,
+		    (int)(len - CVX_ABORT_PREFIX_LEN), reason);
+	if (!nl)
+		fail("line %llu: no newline at the end of the input "
+		    "(a cut stream?)", (unsigned long long)lineno);
+	if (cvx_doc_parse(&doc, line, len, &je) != 0)
+		fail("line %llu: byte %zu: %s", (unsigned long long)lineno,
+		    je.offset + 1, je.msg);
+	t = route(lineno);
+	if (spool_fd >= 0) {
+		spool_put(line, len);
+		return;
+	}
+	t->read++;
+	total_read++;
+	total_bytes += len + 1;
+	if (conn != NULL)
+		load_doc(t, line, len, lineno);
+	if (opt_progress && (total_read & 1023) == 0)
+		progress(false);
+	if (opt_commit_every && ++since_commit >= opt_commit_every)
+		checkpoint();
+}
+
+/* Take every line of fd; the first is line first + 1 of the stream. */
+static void
+read_lines(int fd, const char *name, uint64_t first)
+{
+	struct cvx_lines in = { 0 };
+	const char *line;
 	size_t len;
 	bool nl;
 	int r;
 
+	cvx_lines_init(&in, fd, name);
+	while ((r = cvx_lines_next(&in, &line, &len, &nl)) == 1)
+		take_line(line, len, nl, first + in.lineno);
+	if (r < 0)
+		fail("%s: %s", name, strerror(errno));
+	cvx_lines_free(&in);
+}
+
+/*
+ * Replace, at the end of the input: empty the tables first seen since the
+ * spool began, in one statement, then load the spooled lines.
+ */
+static void
+replay_spool(void)
+{
+	struct cvx_buf sql = { 0 };
+	const char *detail;
+	PGresult *r;
+	size_t i, n = 0;
+	int fd = spool_fd;
+
+	spool_put(NULL, 0);
+	cvx_buf_free(&spool_buf);
+	spool_fd = -1;
+	cvx_buf_adds(&sql, "TRUNCATE ");
+	for (i = 0; i < ntables; i++)
+		if (tables[i]->pending) {
+			cvx_buf_printf(&sql, "%s%s", n++ ? ", " : "",
+			    tables[i]->qname);
+			tables[i]->pending = false;
+		}
+	end_active();
+	r = PQexec(conn, sql.p);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		detail = PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL);
+		fail("replace: %s: %.*s%s%.*s (-T names more tables to empty)",
+		    sql.p, ONELINE(pg_message(r)), detail ? ": " : "",
+		    ONELINE(detail ? detail : ""));
+	}
+	PQclear(r);
+	cvx_buf_free(&sql);
+	if (lseek(fd, 0, SEEK_SET) != 0)
+		fail("spool: %s", strerror(errno));
+	read_lines(fd, "spool", spool_line - 1);
+	close(fd);
+}
+
+/* Read the stream and load every document. */
+static void
+load_stream(const char *path)
+{
 	if ((input_fd = cvx_open_input(path)) < 0)
 		fail("%s: %s", path, strerror(errno));
-	cvx_lines_init(&in, input_fd, cvx_input_name(path));
-	while ((r = cvx_lines_next(&in, &line, &len, &nl)) == 1) {
-		if (got_signal)
-			fail("interrupted");
-		if (cvx_is_abort(line, len, &reason))
-			fail("line %llu: upstream failed: %.*s",
-			    (unsigned long long)in.lineno,
-			    (int)(len - CVX_ABORT_PREFIX_LEN), reason);
-		if (!nl)
-			fail("line %llu: no newline at the end of the input "
-			    "(a cut stream?)", (unsigned long long)in.lineno);
-		if (cvx_doc_parse(&doc, line, len, &je) != 0)
-			fail("line %llu: byte %zu: %s",
-			    (unsigned long long)in.lineno, je.offset + 1,
-			    je.msg);
-		t = route(in.lineno);
-		t->read++;
-		total_read++;
-		total_bytes = in.bytes;
-		if (conn != NULL)
-			load_doc(t, line, len, in.lineno);
-		if (opt_progress && (total_read & 1023) == 0)
-			progress(false);
-		if (opt_commit_every && ++since_commit >= opt_commit_every)
-			checkpoint();
-	}
-	if (r < 0)
-		fail("%s: %s", cvx_input_name(path), strerror(errno));
+	read_lines(input_fd, cvx_input_name(path), 0);
+	if (got_signal)
+		fail("interrupted");
+	if (input_fd != 0)
+		close(input_fd);
+	input_fd = -1;		/* for the signal handler */
+	if (spool_fd >= 0)
+		replay_spool();
 	if (got_signal)
 		fail("interrupted");
 	if (opt_progress && total_read > 0)
 		progress(true);
-	cvx_lines_free(&in);
-	if (input_fd != 0)
-		close(input_fd);
+}
+
+/* Replace with -T: empty the named tables together, before any row. */
+static void
+empty_listed(void)
+{
+	struct cvx_buf sql = { 0 }, name = { 0 };
+	const char *p, *detail;
+	size_t k, n = 0;
+	PGresult *r;
+	char *q;
+
+	cvx_buf_adds(&sql, "TRUNCATE ");
+	for (p = opt_truncate; *p != '\0'; p += k + (p[k] == ',')) {
+		if ((k = strcspn(p, ",")) == 0)
+			continue;
+		cvx_buf_reset(&name);
+		cvx_buf_add(&name, p, k);
+		cvx_buf_addc(&name, '\0');
+		q = quote(name.p);
+		cvx_buf_printf(&sql, "%s%s.%s", n++ ? ", " : "", schema, q);
+		free(q);
+	}
+	r = PQexec(conn, sql.p);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		detail = PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL);
+		fail("-T: %s: %.*s%s%.*s", sql.p, ONELINE(pg_message(r)),
+		    detail ? ": " : "", ONELINE(detail ? detail : ""));
+	}
+	PQclear(r);
+	cvx_buf_free(&sql);
+	cvx_buf_free(&name);
 }
 
 /* Tables by name, in byte order, for the summary. */
@@ -944,6 +1274,7 @@ main(int argc, char **argv)
 		{ "dry-run",		no_argument,		NULL, 'n' },
 		{ "schema",		required_argument,	NULL, 's' },
 		{ "table",		required_argument,	NULL, 't' },
+		{ "truncate",		required_argument,	NULL, 'T' },
 		{ "version",		no_argument,		NULL, 'V' },
 		{ "commit-every",	required_argument,	NULL, O_COMMIT },
 		{ "create",		no_argument,		NULL, O_CREATE },
@@ -968,7 +1299,7 @@ main(int argc, char **argv)
 	bool committed = false;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "cd:hk:m:ns:t:V", longopts,
+	while ((ch = getopt_long(argc, argv, "cd:hk:m:ns:T:t:V", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'c': opt_count = true; break;
@@ -978,6 +1309,7 @@ main(int argc, char **argv)
 		case 'm': opt_mode = pick(optarg, modes); break;
 		case 'n': opt_dry_run = true; break;
 		case 's': opt_schema = optarg; break;
+		case 'T': opt_truncate = optarg; break;
 		case 't': opt_table = optarg; break;
 		case 'V':
 			puts("cvx-pg-load " CVX_VERSION);
@@ -1002,6 +1334,11 @@ main(int argc, char **argv)
 		warnx("--commit-every and --key need --mode merge");
 		usage(stderr, 2);
 	}
+	if (opt_truncate != NULL && (opt_mode != MODE_REPLACE ||
+	    opt_truncate[strspn(opt_truncate, ",")] == '\0')) {
+		warnx("-T needs --mode replace and a table name");
+		usage(stderr, 2);
+	}
 	if (opt_dry_run)
 		opt_commit_every = 0;	/* a dry run commits nothing */
 	if (opt_conninfo == NULL &&
@@ -1023,8 +1360,11 @@ main(int argc, char **argv)
 	devnull_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
 	t_start = t_progress = now();
-	if (conn != NULL)
+	if (conn != NULL) {
 		PQclear(exec_sql("BEGIN", PGRES_COMMAND_OK, "begin"));
+		if (opt_truncate != NULL)
+			empty_listed();
+	}
 	load_stream(argc == 1 ? argv[0] : NULL);
 	if (conn != NULL) {
 		finish_tables();
