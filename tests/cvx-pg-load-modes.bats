@@ -159,6 +159,22 @@ J
 	assert_output 1
 }
 
+@test "replace of linked tables spools megabytes and loads every row" {
+	linked_tables
+	python3 -c '
+for i in range(100, 2100):
+    print("{\"_table\":\"p\",\"id\":%d,\"v\":\"%s\"}" % (i, "p" * 500))
+    for j in range(5):
+        print("{\"_table\":\"c\",\"id\":%d,\"pid\":%d,\"v\":\"%s\"}" % (i * 10 + j, i, "c" * 500))
+' | docs in
+	[ "$(stat -c %s "$BATS_TEST_TMPDIR/in")" -gt 5000000 ]
+	run --separate-stderr cvx-pg-load -d "$DB" -m replace "$BATS_TEST_TMPDIR/in"
+	assert_success
+	[[ $stderr == *"c: 10000 read, 10000 inserted"* && $stderr == *"p: 2000 read, 2000 inserted"* ]] || fail "$stderr"
+	run -0 sql -c "SELECT count(*), sum(length(v)), min(id) FROM c JOIN (SELECT id AS pid FROM p) p USING (pid)"
+	assert_output '10000|5000000|1000'
+}
+
 @test "replace of a referenced table refuses, and changes nothing, when the referencing one is not in the stream" {
 	linked_tables
 	dump_linked >"$BATS_TEST_TMPDIR/before"
