@@ -57,6 +57,17 @@ dump_linked() {
 2|b'
 }
 
+@test "merge by a role that may only insert stages, since it cannot lock" {
+	sql -c 'CREATE TABLE t (id int PRIMARY KEY)' \
+	    -c "DROP ROLE IF EXISTS ins_$DBNAME" -c "CREATE ROLE ins_$DBNAME LOGIN" \
+	    -c "GRANT SELECT, INSERT ON t TO ins_$DBNAME"
+	printf '{"_table":"t","id":1}\n{"_table":"t","id":2}\n{"_table":"t","id":1}\n' | docs in
+	run --separate-stderr cvx-pg-load -d "$DB user=ins_$DBNAME" -m merge "$BATS_TEST_TMPDIR/in"
+	sql -c 'DROP TABLE t' -c "DROP ROLE ins_$DBNAME" >/dev/null
+	assert_success
+	[[ $stderr == *"t: 3 read, 2 inserted, 0 updated, 1 unchanged"* ]] || fail "$stderr"
+}
+
 @test "merge into an empty table gives what the staged merge gives" {
 	# Two tables of the same shape: a is empty (merged straight into),
 	# b holds one row (staged).  The stream names a column with a DEFAULT

@@ -479,12 +479,21 @@ merge_direct(struct table *t)
 	PQclear(exec_sql("SAVEPOINT cvx_probe", PGRES_COMMAND_OK, t->name));
 	cvx_buf_printf(&sql, "LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE",
 	    t->qname);
-	PQclear(exec_sql(sql.p, PGRES_COMMAND_OK, t->name));
-	cvx_buf_reset(&sql);
-	cvx_buf_printf(&sql, "SELECT NOT EXISTS (SELECT FROM %s)", t->qname);
-	r = exec_sql(sql.p, PGRES_TUPLES_OK, t->name);
-	empty = *PQgetvalue(r, 0, 0) == 't';
+	r = PQexec(conn, sql.p);
+	/* The lock needs UPDATE, DELETE or TRUNCATE rights: else, stage. */
+	if (PQresultStatus(r) != PGRES_COMMAND_OK &&
+	    !sqlstate_is(r, "42501"))
+		fail("table %s: %.*s", t->name, ONELINE(pg_message(r)));
+	empty = PQresultStatus(r) == PGRES_COMMAND_OK;
 	PQclear(r);
+	cvx_buf_reset(&sql);
+	if (empty) {
+		cvx_buf_printf(&sql, "SELECT NOT EXISTS (SELECT FROM %s)",
+		    t->qname);
+		r = exec_sql(sql.p, PGRES_TUPLES_OK, t->name);
+		empty = *PQgetvalue(r, 0, 0) == 't';
+		PQclear(r);
+	}
 	cvx_buf_free(&sql);
 	/* A table with rows is not locked: rolling back releases it. */
 	if (!empty)
