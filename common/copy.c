@@ -32,11 +32,11 @@ hex4(const char *p)
 
 /* Append code point u as UTF-8, COPY-escaping the bytes COPY would eat. */
 static void
-put_cp(struct cvx_buf *out, unsigned long u, bool copy)
+put_cp(struct cvx_buf *out, unsigned long u)
 {
 	char b[2];
 
-	if (copy && (u == '\n' || u == '\r' || u == '\t' || u == '\\')) {
+	if (u == '\n' || u == '\r' || u == '\t' || u == '\\') {
 		b[0] = '\\';
 		b[1] = u == '\n' ? 'n' : u == '\r' ? 'r' : u == '\t' ? 't' :
 		    '\\';
@@ -59,18 +59,20 @@ cvx_copy_escape(struct cvx_buf *out, const char *s, size_t n)
 		cvx_buf_add(out, run, (size_t)(p - run));
 		if (p == end)
 			break;
-		put_cp(out, (unsigned char)*p, true);
+		put_cp(out, (unsigned char)*p);
 		p++;
 	}
 }
 
 /*
  * Decode the JSON string raw[0..n) (checked, between its quotes) into
- * out, COPY-escaped when copy is set, applying the NUL policy to \u0000.
+ * out COPY-escaped, in one pass, applying the NUL policy to \u0000.  (The
+ * plain decoder, for values a type's input function parses, is
+ * cvx_json_unescape.)
  */
 static int
 string_out(struct cvx_buf *out, const char *raw, size_t n,
-    enum cvx_nul_policy nul, bool copy)
+    enum cvx_nul_policy nul)
 {
 	const char *p = raw, *end = raw + n, *bs;
 	long u, u2;
@@ -93,13 +95,7 @@ string_out(struct cvx_buf *out, const char *raw, size_t n,
 			continue;
 		}
 		if (c != 'u') {
-			if (copy) {
-				cvx_buf_add(out, bs, 2);
-				continue;
-			}
-			c = c == 'b' ? '\b' : c == 'f' ? '\f' : c == 'n' ?
-			    '\n' : c == 'r' ? '\r' : c == 't' ? '\t' : c;
-			cvx_buf_addc(out, c);
+			cvx_buf_add(out, bs, 2);
 			continue;
 		}
 		if (end - p < 4)
@@ -120,7 +116,7 @@ string_out(struct cvx_buf *out, const char *raw, size_t n,
 				cvx_buf_adds(out, REPLACEMENT);
 			continue;
 		}
-		put_cp(out, (unsigned long)u, copy);
+		put_cp(out, (unsigned long)u);
 	}
 	return 0;
 }
@@ -129,14 +125,7 @@ int
 cvx_copy_json_string(struct cvx_buf *out, const char *raw, size_t n,
     enum cvx_nul_policy nul)
 {
-	return string_out(out, raw, n, nul, true);
-}
-
-int
-cvx_json_string_decode(struct cvx_buf *out, const char *raw, size_t n,
-    enum cvx_nul_policy nul)
-{
-	return string_out(out, raw, n, nul, false);
+	return string_out(out, raw, n, nul);
 }
 
 /* JSON text with the NUL policy applied, COPY-escaped when copy is set. */
@@ -155,7 +144,10 @@ json_out(struct cvx_buf *out, const char *s, size_t n,
 		if (p == end)
 			break;
 		if (*p != '\\') {		/* whitespace between tokens */
-			put_cp(out, (unsigned char)*p, copy);
+			if (copy)
+				put_cp(out, (unsigned char)*p);
+			else
+				cvx_buf_addc(out, *p);
 			p++;
 			continue;
 		}
@@ -565,7 +557,7 @@ raw_value(struct cvx_buf *out, enum cvx_pgtype type, enum cvx_pgtype elem,
 				hex_out(out, (unsigned char *)tmp.p, tmp.len);
 			break;
 		}
-		if ((r = string_out(out, v + 1, n - 2, nul, false)) != 0)
+		if ((r = cvx_json_unescape(v + 1, n - 2, out, nul)) != 0)
 			*why = "U+0000 (\\u0000) in a string";
 		break;
 	case '{':
@@ -645,7 +637,7 @@ cvx_copy_value(struct cvx_buf *out, struct cvx_buf *tmp, enum cvx_pgtype type,
 	/* Fast paths: the bulk of a document goes through one of these. */
 	if (*v == '"' && type != CVX_PG_BYTEA && type != CVX_PG_JSON &&
 	    type != CVX_PG_JSONB) {
-		if (string_out(out, v + 1, n - 2, nul, true) != 0) {
+		if (string_out(out, v + 1, n - 2, nul) != 0) {
 			*why = "U+0000 (\\u0000) in a string";
 			return -1;
 		}

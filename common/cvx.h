@@ -283,11 +283,24 @@ int cvx_json_get(const char *s, size_t n, const char *key, size_t klen,
     const char **val, size_t *vlen, struct cvx_json_error *e);
 
 /*
- * Decode the raw bytes of a JSON string (between the quotes, already
- * checked) into UTF-8, appending to out.  \u0000 becomes a NUL byte.
- * Returns 0, or -1 for a malformed escape.
+ * What to do with U+0000 in a string, which PostgreSQL text, json and
+ * jsonb cannot store (design.md): fail, drop it, or write U+FFFD (the
+ * choices of cvx-pg-load --nul, in this order); or keep it as a NUL byte,
+ * where the text is not bound for PostgreSQL.  The rule acts on the JSON
+ * escape \u0000 (the only way a checked JSON text can hold U+0000), never
+ * on other bytes.
  */
-int cvx_json_unescape(const char *raw, size_t n, struct cvx_buf *out);
+enum cvx_nul_policy { CVX_NUL_REJECT, CVX_NUL_STRIP, CVX_NUL_REPLACE,
+    CVX_NUL_KEEP };
+
+/*
+ * Decode the raw bytes of a JSON string (between the quotes) into UTF-8,
+ * appending to out (RFC 8259 section 7, surrogate pairs joined); \u0000
+ * follows nul.  Returns 0, or -1 for a malformed escape, a lone surrogate
+ * or \u0000 under CVX_NUL_REJECT.
+ */
+int cvx_json_unescape(const char *raw, size_t n, struct cvx_buf *out,
+    enum cvx_nul_policy nul);
 
 /* The value of hex digit c (0-9, a-f, A-F: RFC 8259 §7), or -1. */
 int cvx_hexval(unsigned char c);
@@ -600,14 +613,6 @@ void cvx_utf8_clean(struct cvx_buf *b, const char *s, size_t n);
 /* ---- copy.c: JSON values to COPY text fields (cvx-pg-load) ------------- */
 
 /*
- * What to do with U+0000 in a string, which PostgreSQL text, json and
- * jsonb cannot store (design.md): fail, drop it, or write U+FFFD.  The
- * rule acts on the JSON escape \u0000 (the only way a checked JSON text
- * can hold U+0000), never on other bytes.
- */
-enum cvx_nul_policy { CVX_NUL_REJECT, CVX_NUL_STRIP, CVX_NUL_REPLACE };
-
-/*
  * How a column's type takes a JSON value, from the base type's pg_type
  * typname and typcategory (cvx_pgtype_of).  CVX_PG_TEXT is every string
  * category type (text, varchar, bpchar, name, citext); CVX_PG_OTHER is any
@@ -654,10 +659,6 @@ void cvx_copy_escape(struct cvx_buf *out, const char *s, size_t n);
  * or -1 for \u0000 under CVX_NUL_REJECT (or a malformed escape).
  */
 int cvx_copy_json_string(struct cvx_buf *out, const char *raw, size_t n,
-    enum cvx_nul_policy nul);
-
-/* As cvx_copy_json_string, but plain UTF-8 with no COPY escaping. */
-int cvx_json_string_decode(struct cvx_buf *out, const char *raw, size_t n,
     enum cvx_nul_policy nul);
 
 /*

@@ -228,7 +228,7 @@ cvx_catalog_tables_line(struct cvx_catalog *c, const char *component,
 	if ((r = cvx_json_get(line, len, "name", 4, &v, &vlen, e)) < 0)
 		return -1;
 	if (r == 0 || v[0] != '"' ||
-	    cvx_json_unescape(v + 1, vlen - 2, &name) != 0 ||
+	    cvx_json_unescape(v + 1, vlen - 2, &name, CVX_NUL_KEEP) != 0 ||
 	    !cvx_is_identifier(name.p, name.len) || name.p[0] == '_') {
 		cvx_buf_free(&name);
 		return line_error(e, "no valid table name",

@@ -477,7 +477,8 @@ cvx_utf8_put(struct cvx_buf *out, unsigned long u)
 }
 
 int
-cvx_json_unescape(const char *raw, size_t n, struct cvx_buf *out)
+cvx_json_unescape(const char *raw, size_t n, struct cvx_buf *out,
+    enum cvx_nul_policy nul)
 {
 	const char *p = raw, *end = raw + n, *bs;
 	long u, u2;
@@ -515,6 +516,13 @@ cvx_json_unescape(const char *raw, size_t n, struct cvx_buf *out)
 			u = 0x10000 + ((u - 0xD800) << 10) + (u2 - 0xDC00);
 		} else if (u >= 0xDC00 && u <= 0xDFFF)
 			return -1;
+		if (u == 0 && nul != CVX_NUL_KEEP) {
+			if (nul == CVX_NUL_REJECT)
+				return -1;
+			if (nul == CVX_NUL_REPLACE)
+				cvx_utf8_put(out, 0xFFFD);
+			continue;
+		}
 		cvx_utf8_put(out, (unsigned long)u);
 	}
 	return 0;

@@ -64,12 +64,12 @@ cvx_doc_route(const struct cvx_doc *d, struct cvx_buf *name)
 	if (tab == NULL)
 		return 0;
 	if (comp != NULL) {
-		if (cvx_json_string_decode(name, comp->val + 1, comp->vlen - 2,
+		if (cvx_json_unescape(comp->val + 1, comp->vlen - 2, name,
 		    CVX_NUL_REJECT) != 0)
 			return -1;
 		cvx_buf_addc(name, ':');
 	}
-	if (cvx_json_string_decode(name, tab->val + 1, tab->vlen - 2,
+	if (cvx_json_unescape(tab->val + 1, tab->vlen - 2, name,
 	    CVX_NUL_REJECT) != 0 || tab->vlen == 2)
 		return -1;
 	return 1;
@@ -104,7 +104,7 @@ match_member(struct cvx_rows *r, const struct cvx_doc *d, size_t i,
 	if (memchr(k, '\\', kn) != NULL) {
 		cvx_buf_reset(tmp);
 		/* A key holding U+0000 matches no column name. */
-		if (cvx_json_string_decode(tmp, k, kn, CVX_NUL_REJECT) != 0)
+		if (cvx_json_unescape(k, kn, tmp, CVX_NUL_REJECT) != 0)
 			return -1;
 		k = tmp->p;
 		kn = tmp->len;

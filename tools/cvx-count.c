@@ -251,7 +251,7 @@ add_name(struct counter *w, uint64_t lineno, const char *line,
 		    "_table is not a string" : "_component is not a string");
 	if (memchr(val + 1, '\\', vlen - 2) == NULL)
 		cvx_buf_add(out, val + 1, vlen - 2);
-	else if (cvx_json_unescape(val + 1, vlen - 2, out) != 0)
+	else if (cvx_json_unescape(val + 1, vlen - 2, out, CVX_NUL_KEEP) != 0)
 		return line_error(w, lineno, col, "invalid escape");
 	/* An empty _component is a root table (as cvx_tag_build has it). */
 	if (out->len == start && table)

@@ -360,7 +360,7 @@ build_string(const char *p, const char **end, struct cvx_buf *tmp)
 	if (!esc)
 		return jv_string_sized(q, (int)(close - q));
 	cvx_buf_reset(tmp);
-	(void)cvx_json_unescape(q, (size_t)(close - q), tmp);
+	(void)cvx_json_unescape(q, (size_t)(close - q), tmp, CVX_NUL_KEEP);
 	return jv_string_sized(tmp->p, (int)tmp->len);
 }
 
