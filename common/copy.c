@@ -46,6 +46,15 @@ put_cp(struct cvx_buf *out, unsigned long u)
 	cvx_utf8_put(out, u);
 }
 
+/* The first byte from p on that COPY text escapes (\\ \n \r \t), or end. */
+static const char *
+copy_plain(const char *p, const char *end)
+{
+	while (p < end && *p != '\\' && *p != '\n' && *p != '\r' && *p != '\t')
+		p++;
+	return p;
+}
+
 void
 cvx_copy_escape(struct cvx_buf *out, const char *s, size_t n)
 {
@@ -53,9 +62,8 @@ cvx_copy_escape(struct cvx_buf *out, const char *s, size_t n)
 
 	cvx_buf_grow(out, n);
 	while (p < end) {
-		for (run = p; p < end && *p != '\\' && *p != '\n' &&
-		    *p != '\r' && *p != '\t'; p++)
-			;
+		run = p;
+		p = copy_plain(p, end);
 		cvx_buf_add(out, run, (size_t)(p - run));
 		if (p == end)
 			break;
@@ -137,9 +145,8 @@ json_out(struct cvx_buf *out, const char *s, size_t n,
 
 	cvx_buf_grow(out, n);
 	while (p < end) {
-		for (run = p; p < end && *p != '\\' && *p != '\n' &&
-		    *p != '\r' && *p != '\t'; p++)
-			;
+		run = p;
+		p = copy_plain(p, end);
 		cvx_buf_add(out, run, (size_t)(p - run));
 		if (p == end)
 			break;

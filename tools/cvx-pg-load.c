@@ -192,6 +192,20 @@ pg_message(const PGresult *r)
 	return m != NULL ? m : PQerrorMessage(conn);
 }
 
+/*
+ * Fail with the statement sql that r answered: "what: sql: message:
+ * detail" and hint; the detail names, for one, the referencing table.
+ */
+static void __attribute__((noreturn))
+fail_result(const char *what, const char *sql, const PGresult *r,
+    const char *hint)
+{
+	const char *detail = PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL);
+
+	fail("%s: %s: %.*s%s%.*s%s", what, sql, ONELINE(pg_message(r)),
+	    detail ? ": " : "", ONELINE(detail ? detail : ""), hint);
+}
+
 /* Run sql (no parameters) and die unless it returned want. */
 static PGresult *
 exec_sql(const char *sql, ExecStatusType want, const char *what)
@@ -347,6 +361,22 @@ load_columns(struct table *t, const char *oid)
 	PQclear(r);
 }
 
+/*
+ * The next name of the comma-separated list at *p (its length in *n), or
+ * NULL at the end; *p moves past it.  Names may be empty (",,").
+ */
+static const char *
+list_next(const char **p, size_t *n)
+{
+	const char *name = *p;
+
+	if (name == NULL || *name == '\0')
+		return NULL;
+	*n = strcspn(name, ",");
+	*p = name + *n + (name[*n] == ',');
+	return name;
+}
+
 /* Merge: the key columns, from --key or the primary key. */
 static void
 load_key(struct table *t, const char *oid)
@@ -356,18 +386,18 @@ load_key(struct table *t, const char *oid)
 	    " ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)"
 	    " WHERE i.indrelid = $1::oid AND i.indisprimary"
 	    " ORDER BY array_position(i.indkey::int2[], a.attnum)";
-	const char *params[1] = { oid }, *p, *e;
+	const char *params[1] = { oid }, *p = opt_key, *name;
 	PGresult *r;
+	size_t n;
 	long ci;
 	int i;
 
 	t->key = cvx_calloc(t->r.ncols + 1, sizeof(*t->key));
 	if (opt_key != NULL) {
-		for (p = opt_key; *p != '\0'; p = *e ? e + 1 : e) {
-			e = p + strcspn(p, ",");
-			if ((ci = cvx_rows_find(&t->r, p, (size_t)(e - p))) < 0)
+		while ((name = list_next(&p, &n)) != NULL) {
+			if ((ci = cvx_rows_find(&t->r, name, n)) < 0)
 				fail("table %s: no key column %.*s", t->name,
-				    (int)(e - p), p);
+				    (int)n, name);
 			t->key[t->nkey++] = (size_t)ci;
 		}
 		return;
@@ -419,13 +449,12 @@ create_stage(struct table *t, const char *oid)
 static bool
 in_list(const char *list, const char *name)
 {
-	size_t n = strlen(name), k;
+	size_t len = strlen(name), n;
+	const char *item;
 
-	for (; list != NULL && *list != '\0'; list += k + (list[k] == ',')) {
-		k = strcspn(list, ",");
-		if (k == n && memcmp(list, name, n) == 0)
+	while ((item = list_next(&list, &n)) != NULL)
+		if (n == len && memcmp(item, name, n) == 0)
 			return true;
-	}
 	return false;
 }
 
@@ -1102,7 +1131,6 @@ static void
 replay_spool(void)
 {
 	struct cvx_buf sql = { 0 };
-	const char *detail;
 	PGresult *r;
 	size_t i, n = 0;
 	int fd = spool_fd;
@@ -1119,12 +1147,9 @@ replay_spool(void)
 		}
 	end_active();
 	r = PQexec(conn, sql.p);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-		detail = PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL);
-		fail("replace: %s: %.*s%s%.*s (-T names more tables to empty)",
-		    sql.p, ONELINE(pg_message(r)), detail ? ": " : "",
-		    ONELINE(detail ? detail : ""));
-	}
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		fail_result("replace", sql.p, r,
+		    " (-T names more tables to empty)");
 	PQclear(r);
 	cvx_buf_free(&sql);
 	if (lseek(fd, 0, SEEK_SET) != 0)
@@ -1158,28 +1183,25 @@ static void
 empty_listed(void)
 {
 	struct cvx_buf sql = { 0 }, name = { 0 };
-	const char *p, *detail;
+	const char *p = opt_truncate, *item;
 	size_t k, n = 0;
 	PGresult *r;
 	char *q;
 
 	cvx_buf_adds(&sql, "TRUNCATE ");
-	for (p = opt_truncate; *p != '\0'; p += k + (p[k] == ',')) {
-		if ((k = strcspn(p, ",")) == 0)
+	while ((item = list_next(&p, &k)) != NULL) {
+		if (k == 0)
 			continue;
 		cvx_buf_reset(&name);
-		cvx_buf_add(&name, p, k);
+		cvx_buf_add(&name, item, k);
 		cvx_buf_addc(&name, '\0');
 		q = quote(name.p);
 		cvx_buf_printf(&sql, "%s%s.%s", n++ ? ", " : "", schema, q);
 		free(q);
 	}
 	r = PQexec(conn, sql.p);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-		detail = PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL);
-		fail("-T: %s: %.*s%s%.*s", sql.p, ONELINE(pg_message(r)),
-		    detail ? ": " : "", ONELINE(detail ? detail : ""));
-	}
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		fail_result("-T", sql.p, r, "");
 	PQclear(r);
 	cvx_buf_free(&sql);
 	cvx_buf_free(&name);
