@@ -590,6 +590,17 @@ P
 	assert_output '7|7'
 }
 
+@test "example: replace users, emptying the sessions that reference them" {
+	examples_setup
+	sql -c 'CREATE TABLE users (_id text PRIMARY KEY, "_creationTime" timestamptz, name text)' \
+	    -c 'CREATE TABLE sessions (id int PRIMARY KEY, user_id text NOT NULL REFERENCES users)' \
+	    -c "INSERT INTO users VALUES ('old', now(), 'old user')" \
+	    -c "INSERT INTO sessions VALUES (1, 'old')"
+	run -0 bash -c 'set -o pipefail; cvx-unzip export.zip | cvx-pg-load --mode replace -T users,sessions'
+	run -0 sql -c "SELECT count(*), count(*) FILTER (WHERE _id = 'old'), (SELECT count(*) FROM sessions) FROM users"
+	assert_output '7|0|0'
+}
+
 @test "example: untagged JSON Lines into one table" {
 	examples_setup
 	sql -c 'CREATE DATABASE app'
