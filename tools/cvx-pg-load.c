@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,6 +19,8 @@
 
 /* Rows are sent to the server in chunks of about this size. */
 #define CHUNK		(512 * 1024)
+/* Input bytes read between pushes of a queued chunk towards the server. */
+#define PUSH_EVERY	(64 * 1024)
 /* PostgreSQL truncates longer identifiers (NAMEDATALEN - 1). */
 #define MAX_IDENT	63
 /* Line-number runs kept per COPY before it is ended and restarted. */
@@ -77,6 +80,8 @@ static char *schema_raw;		/* and as a plain name */
 static struct table **tables;
 static size_t ntables;
 static struct table *active;		/* the table whose COPY is open */
+static bool unsent;			/* libpq holds COPY data not yet sent */
+static uint64_t pushed_at;		/* total_bytes at the last push */
 static struct cvx_doc doc;		/* the document being loaded */
 static struct cvx_buf scratch;
 static uint64_t total_read, total_bytes, since_commit;
@@ -274,6 +279,14 @@ connect_db(void)
 	/* DROP ... IF EXISTS and the like: not worth the user's attention. */
 	PQclear(exec_sql("SET client_min_messages = warning", PGRES_COMMAND_OK,
 	    "database"));
+	/*
+	 * COPY data is queued, not waited for: the socket holds a few
+	 * milliseconds of the server's work, and a blocking send would let it
+	 * run dry while we convert the next chunk (push() refills it as we
+	 * go).  PQexec and PQgetResult still wait, and send what is queued.
+	 */
+	if (PQsetnonblocking(conn, 1) != 0)
+		fail("database: %.*s", ONELINE(PQerrorMessage(conn)));
 	cancel = PQgetCancel(conn);
 	if (opt_schema != NULL)
 		schema_raw = cvx_strdup(opt_schema);
@@ -737,17 +750,52 @@ start_copy(struct table *t)
 	active = t;
 }
 
+/* Send what libpq has queued, as far as the socket takes it now. */
+static void
+push(void)
+{
+	int r;
+
+	pushed_at = total_bytes;
+	if ((r = PQflush(conn)) < 0)
+		fail("database: %.*s", ONELINE(PQerrorMessage(conn)));
+	unsent = r == 1;
+}
+
 /*
- * Send n bytes of COPY data.  NULL if they went; if the server gave up on
- * the COPY, its error (the caller's to clear), and the COPY is over.
+ * Wait until libpq has sent all it queued, so that no more than one chunk
+ * waits in memory.  What the server sends meanwhile (a notice, an error)
+ * is read, so that it never blocks on us while we block on it.
+ */
+static void
+drain(void)
+{
+	struct pollfd pfd = { .fd = PQsocket(conn), .events = POLLIN | POLLOUT };
+
+	for (push(); unsent; push()) {
+		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+			fail("database: poll: %s", strerror(errno));
+		if ((pfd.revents & POLLIN) && !PQconsumeInput(conn))
+			fail("database: %.*s",
+			    ONELINE(PQerrorMessage(conn)));
+	}
+}
+
+/*
+ * Queue n bytes of COPY data.  NULL if they were; if the server gave up
+ * on the COPY, its error (the caller's to clear), and the COPY is over.
  */
 static PGresult *
 put_copy(struct table *t, const char *p, size_t n)
 {
 	PGresult *r;
 
-	if (PQputCopyData(conn, p, (int)n) == 1)
+	if (unsent)
+		drain();
+	if (PQputCopyData(conn, p, (int)n) == 1) {
+		unsent = true;
 		return NULL;
+	}
 	active = NULL;
 	if ((r = PQgetResult(conn)) != NULL &&
 	    PQresultStatus(r) == PGRES_FATAL_ERROR)
@@ -787,10 +835,12 @@ end_copy(struct table *t)
 	PGresult *r;
 	uint64_t n;
 
+	/* Queued after the data; PQgetResult sends both. */
 	if (PQputCopyEnd(conn, NULL) != 1)
 		fail("table %s: %.*s", t->name, ONELINE(PQerrorMessage(conn)));
 	active = NULL;
 	r = PQgetResult(conn);
+	unsent = false;
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 		if (!t->direct || !sqlstate_is(r, "23505"))
 			copy_error(t, r);
@@ -1067,6 +1117,7 @@ progress(bool last)
 	    isatty(2) ? "\r" : "", (unsigned long long)total_read,
 	    (double)total_bytes / 1e6 / (t - t_start + 1e-9),
 	    isatty(2) && !last ? "" : "\n");
+	(void)fflush(stderr);
 }
 
 /* Take one line of the stream: load the document, or spool it. */
@@ -1097,8 +1148,11 @@ take_line(const char *line, size_t len, bool nl, uint64_t lineno)
 	t->read++;
 	total_read++;
 	total_bytes += len + 1;
-	if (conn != NULL)
+	if (conn != NULL) {
 		load_doc(t, line, len, lineno);
+		if (unsent && total_bytes - pushed_at >= PUSH_EVERY)
+			push();
+	}
 	if (opt_progress && (total_read & 1023) == 0)
 		progress(false);
 	if (opt_commit_every && ++since_commit >= opt_commit_every)
@@ -1330,6 +1384,7 @@ main(int argc, char **argv)
 	bool committed = false;
 	int ch;
 
+	cvx_stderr_lines();
 	while ((ch = getopt_long(argc, argv, "cd:hk:m:ns:T:t:V", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
