@@ -112,6 +112,16 @@ void cvx_pipe_grow(int fd);
 int cvx_tmpfile(const char *dir, struct cvx_buf *where);
 
 /*
+ * Make stderr line-buffered, so that each message goes out in one
+ * write(2).  The stages of a pipe share one stderr, and glibc's warnx
+ * writes the program name, the message and the newline separately: the
+ * messages of two failing stages could splice mid-line ("…formatcvx-pg-load:").
+ * Call first thing in main; a partial line (a progress line ending in
+ * '\r') then needs an fflush(stderr).
+ */
+void cvx_stderr_lines(void);
+
+/*
  * Flush and close stdout; report a write error (a full disk, a closed
  * pipe with SIGPIPE ignored) as "cvx-foo: stdout: ...".  Returns 0 on
  * success, 1 after an error, for use as `rval |= cvx_close_stdout()`.

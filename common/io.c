@@ -111,6 +111,14 @@ cvx_tmpfile(const char *dir, struct cvx_buf *where)
 	return fd;
 }
 
+void
+cvx_stderr_lines(void)
+{
+	static char buf[BUFSIZ];
+
+	(void)setvbuf(stderr, buf, _IOLBF, sizeof(buf));
+}
+
 int
 cvx_close_stdout(void)
 {

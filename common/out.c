@@ -160,6 +160,12 @@ cvx_die(const char *fmt, ...)
 	/* Guard against recursion through an allocation failure. */
 	stream_out = NULL;
 	/*
+	 * The message first: the abort line makes the stages downstream fail
+	 * and say so, and their messages must follow the cause's on the
+	 * stderr they share.
+	 */
+	warnx("%s", msg);
+	/*
 	 * Tell the consumer even when nothing has reached it yet: a pipe that
 	 * is not run with pipefail (a Makefile recipe) then still ends with
 	 * the status of a consumer that failed, not of one that read an
@@ -173,5 +179,5 @@ cvx_die(const char *fmt, ...)
 		    program_invocation_short_name, msg);
 		cvx_out_abort(o, reason.p);
 	}
-	errx(1, "%s", msg);
+	exit(1);
 }

@@ -770,6 +770,7 @@ main(int argc, char **argv)
 	size_t n;
 	int ch, rval = 0;
 
+	cvx_stderr_lines();
 	while ((ch = getopt_long(argc, argv, "e:hjk:Ttu:V", longopts,
 	    NULL)) != -1) {
 		switch (ch) {

@@ -901,6 +901,7 @@ main(int argc, char *argv[])
 	int ch, fd, rerr;
 	long i;
 
+	cvx_stderr_lines();
 	jobs = cvx_cpu_count();
 	while ((ch = getopt_long(argc, argv, "f:hj:L:t:V", longopts,
 	    NULL)) != -1) {

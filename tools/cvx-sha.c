@@ -458,6 +458,7 @@ main(int argc, char **argv)
 	EVP_MD_CTX *ctx;
 	int ch, i, out_fd, rval = 0;
 
+	cvx_stderr_lines();
 	while ((ch = getopt_long(argc, argv, "C:c:hN:no:V", longopts,
 	    NULL)) != -1) {
 		switch (ch) {

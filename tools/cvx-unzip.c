@@ -913,6 +913,7 @@ main(int argc, char *argv[])
 	 * the C locale every non-ASCII name would fail to convert.
 	 */
 	(void)setlocale(LC_CTYPE, "C.UTF-8");
+	cvx_stderr_lines();
 	while ((ch = getopt_long(argc, argv, "hlrst:Vx:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
