@@ -8,6 +8,11 @@
 #           idempotent import step)
 #   anchor: sha256sum -c, then per target table
 #           unzip -p | jq -r '…|@tsv' | psql -c '\copy …'    (seven commits)
+#   floor:  the anchor's psql -c '\copy …' alone, from the TSV its jq
+#           filters wrote before the runs (untimed): the database's own
+#           time for these rows into this schema, which no pipe feeding
+#           it can beat.  floor / anchor is the least ratio any tool can
+#           reach on the machine.  FLOOR=0 leaves it out.
 #
 # Both load the laravel-chat schema (examples/laravel-chat/schema.sql, with
 # its reference triggers) in a private PostgreSQL, from empty tables, and
@@ -23,6 +28,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${CVX_BUILD:-$root/build}
 zip=${1:-$root/bench/data/chat-1m.zip}
 reps=${REPS:-2}
+floor=${FLOOR:-1}
 map=$root/examples/laravel-chat/map.jq
 tables="users threads agent_conversations runs run_events messages
 agent_conversation_messages"
@@ -144,6 +150,17 @@ run_anchor() {
 	rm -f "$work"/rss.*
 }
 
+# The anchor's loader alone, from the TSV made before the runs.
+run_floor() {
+	local t
+	for t in $tables; do
+		psql -X -q -v ON_ERROR_STOP=1 -d "$(url anchor)" \
+		    -c "\\copy $t (${cols[$t]}) FROM STDIN WITH (NULL '')" \
+		    <"$work/$t.tsv"
+	done
+	echo "psql=-" >"$work/rss-anchor-$1"
+}
+
 # Every column but the bigint ids (the Convex ids they come from are in).
 fingerprint() {
 	local t
@@ -167,23 +184,32 @@ empty_tables() {
 
 echo "export: $zip ($(du -h "$zip" | cut -f1)), $reps runs each, interleaved"
 echo "machine: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
-declare -A total=([anchor]=0 [cvx-insert]=0 [cvx-merge]=0)
+declare -A total=([anchor]=0 [cvx-insert]=0 [cvx-merge]=0 [floor]=0)
 order=(anchor cvx-insert cvx-merge)
+if [ "$floor" = 1 ]; then
+	for t in $tables; do
+		unzip -p "$zip" "${src[$t]}/documents.jsonl" |
+		    jq -r --slurpfile skip "$work/skip.json" \
+			"$jq_defs ${filt[$t]} | @tsv" >"$work/$t.tsv"
+	done
+	order+=(floor)
+fi
 for rep in $(seq "$reps"); do
 	for who in "${order[@]}"; do
 		db=${who%%-*}
 		mode=${who#cvx}
 		mode=${mode#-}
+		[ "$who" = floor ] && db=anchor mode=floor
 		empty_tables "$db"
 		sync
 		t0=$(now)
-		"run_$db" "$mode"
+		"run_${who%%-*}" "$mode"
 		t1=$(now)
 		dt=$(echo "$t1 - $t0" | bc)
 		printf '%-10s run %d: %6.1f s  peak RSS %s\n' "$who" "$rep" "$dt" \
 		    "$(cat "$work/rss-$db-$mode")"
 		total[$who]=$(echo "${total[$who]} + $dt" | bc)
-		if [ "$db" = cvx ]; then
+		if [ "$who" != anchor ]; then
 			fingerprint cvx >"$work/fp.cvx"
 			fingerprint anchor >"$work/fp.anchor"
 			if ! cmp -s "$work/fp.cvx" "$work/fp.anchor"; then
@@ -198,10 +224,17 @@ for rep in $(seq "$reps"); do
 done
 rows=$(q cvx -A -t -c "SELECT $(echo $tables | sed 's/\([a-z_]*\)/(SELECT count(*) FROM \1)/g; s/) (/) + (/g')")
 echo "rows per load: $rows (the same rows in both databases after every run)"
-for who in cvx-insert cvx-merge; do
+for who in "${order[@]}"; do
+	[ "$who" = anchor ] && continue
 	printf '%s / anchor: %.2f (total %.1f s vs %.1f s); %.0f rows/s\n' \
 	    "$who" "$(echo "${total[$who]} / ${total[anchor]}" | bc -l)" \
 	    "${total[$who]}" "${total[anchor]}" \
 	    "$(echo "$rows * $reps / ${total[$who]}" | bc -l)"
 done
+if [ "$floor" = 1 ]; then
+	for who in cvx-insert cvx-merge; do
+		printf '%s / floor: %.2f\n' "$who" \
+		    "$(echo "${total[$who]} / ${total[floor]}" | bc -l)"
+	done
+fi
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
