@@ -757,9 +757,11 @@ handle_abort(const struct chunk *c, const struct rec *r, uint64_t lineno)
 	errors_flush();
 	cvx_out_flush(&out);
 	cvx_stream_register(NULL);
-	cvx_out_abort(&out, reason);
-	errx(1, "%s: line %ju: upstream failed: %s", in_name,
+	/* The message before the line, as cvx_die: causes report first. */
+	warnx("%s: line %ju: upstream failed: %s", in_name,
 	    (uintmax_t)lineno, reason);
+	cvx_out_abort(&out, reason);
+	exit(1);
 }
 
 /* Write part of a chunk's output (p may be NULL when n is 0). */
