@@ -31,6 +31,8 @@ endif
 isystem = $(patsubst -I%,-isystem %,$(1))
 CFLAGS_cvx-unzip     = $(call isystem,$(shell $(PKG_CONFIG) --cflags libarchive))
 LIBS_cvx-unzip       = $(shell $(PKG_CONFIG) --libs libarchive)
+CFLAGS_cvx-zip       = $(call isystem,$(shell $(PKG_CONFIG) --cflags libarchive))
+LIBS_cvx-zip         = $(shell $(PKG_CONFIG) --libs libarchive)
 # Debian's libjq 1.6 has no .pc file: fall back to plain -ljq.
 CFLAGS_cvx-jsonl-map = $(call isystem,$(shell $(PKG_CONFIG) --cflags libjq 2>/dev/null))
 LIBS_cvx-jsonl-map   = $(or $(shell $(PKG_CONFIG) --libs libjq 2>/dev/null),-ljq) -lpthread -lm
@@ -39,14 +41,22 @@ LIBS_cvx-pg-load     = $(shell $(PKG_CONFIG) --libs libpq) -lm
 CFLAGS_cvx-sha       = $(call isystem,$(shell $(PKG_CONFIG) --cflags libcrypto))
 LIBS_cvx-sha         = $(shell $(PKG_CONFIG) --libs libcrypto)
 LIBS_cvx-count       = -pthread
+TEST_OBJ_pgconvert   = $(BUILD)/tools/cvx-pg-load/copy.o
 
-TOOLS   = $(patsubst tools/%.c,%,$(wildcard tools/cvx-*.c))
+# A tool is tools/NAME.c, or tools/NAME/*.c when it needs several files
+# (with its private header beside them).  Nothing below names a tool.
+TOOLS   = $(sort $(patsubst tools/%.c,%,$(wildcard tools/cvx-*.c)) \
+              $(patsubst tools/%/,%,$(wildcard tools/cvx-*/)))
+tool_src = $(or $(wildcard tools/$(1)/*.c),tools/$(1).c)
+tool_obj = $(patsubst tools/%.c,$(BUILD)/tools/%.o,$(call tool_src,$(1)))
+TOOL_OBJ = $(foreach t,$(TOOLS),$(call tool_obj,$(t)))
 BINS    = $(addprefix $(BUILD)/,$(TOOLS))
 LIB_SRC = $(wildcard common/*.c)
 LIB_OBJ = $(patsubst common/%.c,$(BUILD)/common/%.o,$(LIB_SRC))
 LIB     = $(BUILD)/libcvx.a
 MANS    = $(wildcard man/*.1)
-# Small drivers that let the tests reach libcvx.a directly.
+# Small drivers that let the tests reach code directly: tests/NAME.c
+# links libcvx.a and the tool objects that TEST_OBJ_NAME lists.
 TEST_BINS = $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/*.c))
 
 all: $(LIB) $(BINS) $(TEST_BINS)
@@ -59,16 +69,22 @@ $(LIB): $(LIB_OBJ)
 	rm -f $@
 	$(AR) rcs $@ $^
 
+# tools/cvx-foo.c and tools/cvx-foo/*.c both take cvx-foo's library flags.
+tool_of = $(firstword $(subst /, ,$(1)))
 $(BUILD)/tools/%.o: tools/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CVX_CFLAGS) $(CFLAGS_$*) $(CFLAGS) $(CPPFLAGS) -c -o $@ $<
+	$(CC) $(CVX_CFLAGS) $(CFLAGS_$(call tool_of,$*)) $(CFLAGS) $(CPPFLAGS) \
+	    -c -o $@ $<
 
-$(BUILD)/cvx-%: $(BUILD)/tools/cvx-%.o $(LIB)
-	$(CC) $(CVX_LDFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS_cvx-$*)
+.SECONDEXPANSION:
+$(BUILD)/cvx-%: $$(call tool_obj,cvx-$$*) $(LIB)
+	$(CC) $(CVX_LDFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIB) \
+	    $(LIBS_cvx-$*)
 
-$(BUILD)/tests/%: tests/%.c $(LIB)
+$(BUILD)/tests/%: tests/%.c $$(TEST_OBJ_$$*) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CVX_CFLAGS) $(CFLAGS) $(CPPFLAGS) $(CVX_LDFLAGS) $(LDFLAGS) -o $@ $< $(LIB)
+	$(CC) $(CVX_CFLAGS) $(CFLAGS) $(CPPFLAGS) $(CVX_LDFLAGS) $(LDFLAGS) \
+	    -o $@ $< $(TEST_OBJ_$*) $(LIB) $(TEST_LIBS_$*)
 
 # Install what the build and the tests need (Debian; root or sudo).
 deps:
@@ -98,6 +114,8 @@ clean:
 	rm -rf build
 
 .PHONY: all deps check demo lint-man install uninstall clean
-.SECONDARY: $(LIB_OBJ) $(patsubst %,$(BUILD)/tools/%.o,$(TOOLS))
+.SECONDARY: $(LIB_OBJ) $(TOOL_OBJ)
 
--include $(LIB_OBJ:.o=.d) $(patsubst %,$(BUILD)/tools/%.d,$(TOOLS))
+-include $(LIB_OBJ:.o=.d) $(TOOL_OBJ:.o=.d)
+
+-include fuzz/fuzz.mk

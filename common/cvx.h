@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #define CVX_VERSION "0.1.0"
 
@@ -130,16 +131,20 @@ void cvx_stderr_lines(void);
 int cvx_close_stdout(void);
 
 /*
- * Print "cvx-foo: MESSAGE" on stderr and exit 1.  If a stream output is
- * registered (cvx_stream_register), its unwritten buffer is dropped and
- * the abort line "#cvx-abort cvx-foo: MESSAGE" is written first (see
- * cvx_out_abort), so every consumer downstream fails too (design.md,
- * "Failing loudly downstream").  It is written even when no document has
- * been: an empty stream would let the consumer succeed, and a pipe without
- * pipefail report success.
+ * The number of CPUs this process may run on (sched_getaffinity: taskset
+ * and cpusets count, not only what the machine has), >= 1.
  */
-void cvx_die(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2), noreturn));
+long cvx_cpu_count(void);
+
+/* ---- opt.c: option values ---------------------------------------------- */
+
+/*
+ * Read s as a whole decimal number from 0 to max: ASCII digits only, no
+ * sign, space or suffix (strtoul(3) would take "-1" as a huge number).
+ * Returns 0 with *v set, or -1.  Every tool's numeric options use it, so
+ * "-j 0x2" is refused the same way everywhere.
+ */
+int cvx_parse_uint(const char *s, uint64_t max, uint64_t *v);
 
 /* ---- out.c: buffered stream output and the abort line ------------------ */
 
@@ -171,34 +176,6 @@ void cvx_out_write(struct cvx_out *o, const void *p, size_t n);
 void cvx_out_flush(struct cvx_out *o);
 /* Flush, close fd, free the buffer.  Returns 0, or 1 after a close error. */
 int cvx_out_close(struct cvx_out *o);
-
-/*
- * The abort line (design.md, stream contract): "#cvx-abort REASON\n".  No
- * JSON parser accepts it, so any consumer stops; cvx consumers pass it on
- * and exit 1.  The reason is written on one line: CR and LF in it become
- * spaces.  If the last byte written was not '\n' (a line cut by a flush),
- * a '\n' comes first so the abort line starts a line.  Unflushed bytes are
- * dropped, the line is written at once, and errors are ignored (the process
- * is about to exit 1 anyway).
- */
-#define CVX_ABORT_PREFIX "#cvx-abort "
-#define CVX_ABORT_PREFIX_LEN (sizeof(CVX_ABORT_PREFIX) - 1)
-void cvx_out_abort(struct cvx_out *o, const char *reason);
-
-/*
- * Make o the output cvx_die writes the abort line to (NULL: none).  Tools
- * that write the stream register their stdout before anything can fail
- * with exit 1 (right after the options are checked), so that every such
- * failure reaches the consumer.
- */
-void cvx_stream_register(struct cvx_out *o);
-
-/*
- * True if line (len bytes, without '\n') is an abort line.  *reason (may
- * be NULL) is set to the text after the prefix, not NUL-terminated; its
- * length is len - CVX_ABORT_PREFIX_LEN.
- */
-bool cvx_is_abort(const char *line, size_t len, const char **reason);
 
 /* ---- lines.c: reading a stream line by line ---------------------------- */
 
@@ -328,14 +305,180 @@ void cvx_utf8_put(struct cvx_buf *out, unsigned long u);
  */
 void cvx_json_quote(struct cvx_buf *out, const char *s, size_t n);
 
-/* ---- stream.c: the `_table` tag ---------------------------------------- */
+/* ---- stream.c: the stream contract (design.md, "The stream contract") -- */
 
 /*
- * Build in tag the text that cvx-unzip inserts after a document's '{':
- * "_table":"<table>", and, when component is not NULL or empty,
- * "_component":"<component>", (each a JSON string, quoted by
+ * Failure.  A tool that writes the stream calls cvx_stream_writer() first
+ * thing in main, before its options are parsed.  From then on every
+ * failure that goes through cvx_die, cvx_fail or cvx_usage_fail, and
+ * SIGINT, SIGTERM and SIGHUP, end standard output with the abort line
+ * "#cvx-abort cvx-foo: MESSAGE\n" before the process exits, so that every
+ * consumer downstream fails too, with or without pipefail ("Failing loudly
+ * downstream").  When standard output is a terminal the line is left out:
+ * the person reads stderr.  A tool that does not write the stream (a
+ * consumer) does not call it, and its failures only print and exit.
+ *
+ * The abort path never allocates: the message and the line are built in
+ * static buffers (a reason is cut at CVX_ABORT_MAX bytes), so it works
+ * when memory is exhausted.  The first failure wins: a second one from
+ * another thread waits for the first to end the process.
+ */
+#define CVX_ABORT_PREFIX "#cvx-abort "
+#define CVX_ABORT_PREFIX_LEN (sizeof(CVX_ABORT_PREFIX) - 1)
+#define CVX_ABORT_MAX 4000
+void cvx_stream_writer(void);
+
+/*
+ * The options turned out to make this run write no stream (cvx-sha -n
+ * writes digest lines): from now on failures only print and exit.
+ */
+void cvx_stream_not_writer(void);
+
+/*
+ * Make o the buffered output the abort line goes through (NULL: fd 1
+ * unbuffered, as before the first cvx_out_init).  Its unwritten bytes are
+ * dropped at a failure, so no document follows one, and o->at_bol says
+ * whether a '\n' must come first.  Call right after cvx_out_init.
+ */
+void cvx_stream_register(struct cvx_out *o);
+
+/*
+ * Tell the contract whether the last byte a tool wrote to fd 1 by itself
+ * (cvx-sha's splice and write) ended a line.  Unknown (the default before
+ * any call, and while a write is under way) means a '\n' is written before
+ * the abort line, which at worst leaves a blank line before it.
+ */
+void cvx_stream_at_bol(bool at_bol);
+
+/*
+ * Print "cvx-foo: MESSAGE" on stderr, write the abort line if this is a
+ * stream writer, and exit with status (1: data or runtime error).
+ * cvx_die(...) is cvx_fail(1, ...).
+ */
+void cvx_fail(int status, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3), noreturn));
+void cvx_die(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2), noreturn));
+
+/*
+ * A usage error: "cvx-foo: MESSAGE" (when fmt is not NULL), then usage
+ * (the synopsis, ending in '\n') on stderr, the abort line, exit 2.
+ */
+void cvx_usage_fail(const char *usage, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3), noreturn));
+
+/* -h: usage on stdout, then exit 0 (1 if stdout cannot be written). */
+void cvx_usage_help(const char *usage) __attribute__((noreturn));
+
+/*
+ * True if line (len bytes, without '\n') is an abort line.  *reason (may
+ * be NULL) is set to the text after the prefix, not NUL-terminated; its
+ * length is len - CVX_ABORT_PREFIX_LEN.
+ */
+bool cvx_is_abort(const char *line, size_t len, const char **reason);
+
+/*
+ * A consumer read the abort line line[0..len) as line lineno of input
+ * name: say "cvx-foo: NAME: line N: upstream failed: REASON" on stderr
+ * (after the upstream tool's own message, which came first), pass the
+ * same reason on as this tool's abort line if it writes the stream, and
+ * exit 1.  A consumer with something to undo first (cvx-pg-load's
+ * rollback) does that before calling it.
+ */
+void cvx_abort_relay(const char *name, uint64_t lineno, const char *line,
+    size_t len) __attribute__((noreturn));
+
+/*
+ * The tag: reading it.  One reading everywhere (design.md, "One reading
+ * of the tag"): a document's table is named by its top-level `_table`
+ * and, for a component's table, `_component` (the path "a/b"; "" is the
+ * root).  Keys are compared with their escapes decoded.  Both must be
+ * JSON strings; decoded, `_table` must be 1 to CVX_TAG_MAX bytes and
+ * `_component` at most CVX_TAG_MAX, with no control character (U+0000 to
+ * U+001F, U+007F), each given at most once.  The identity of the table is
+ * "table" for the root and "a/b:table" for a component (':' cannot occur
+ * in a Convex name, convex-export-format.md §9): what cvx-count prints,
+ * `cvx-jsonl-map -t` matches and cvx-pg-load routes on.
+ */
+#define CVX_TAG_MAX 255
+
+/* The raw tag members of one document (pointers into the line). */
+struct cvx_tag {
+	const char *table, *component;	/* the JSON values, or NULL */
+	size_t	 tlen, clen;
+	int	 twice;			/* 1, 2: that tag key came twice */
+};
+
+/* cvx_tag_key for a key with escapes (the rare case, out of line). */
+int cvx_tag_key_escaped(const char *key, size_t klen);
+
+/*
+ * Is the raw key[0..klen) `_table` (1), `_component` (2), or neither (0)?
+ * Inline: scan callbacks call it for every member that starts with '_'.
+ */
+static inline int
+cvx_tag_key(const char *key, size_t klen)
+{
+	if (klen == 6)
+		return memcmp(key, "_table", 6) == 0;
+	if (klen == 10 && memcmp(key, "_component", 10) == 0)
+		return 2;
+	/* "_t\u0061ble" is _table too: one reading, whatever the spelling. */
+	if (klen < 7 || klen > 64 || memchr(key, '\\', klen) == NULL)
+		return 0;
+	return cvx_tag_key_escaped(key, klen);
+}
+
+/*
+ * Note the member key/val in t if it is a tag member (t zero-initialised
+ * per document).  Returns true if it was one.  For a tool's own
+ * cvx_json_scan_object callback.
+ */
+static inline bool
+cvx_tag_take(struct cvx_tag *t, const char *key, size_t klen,
+    const char *val, size_t vlen)
+{
+	if (klen < 6 || (key[0] != '_' && key[0] != '\\'))
+		return false;
+	switch (cvx_tag_key(key, klen)) {
+	case 1:
+		if (t->table != NULL)
+			t->twice = 1;
+		t->table = val;
+		t->tlen = vlen;
+		return true;
+	case 2:
+		if (t->component != NULL)
+			t->twice = 2;
+		t->component = val;
+		t->clen = vlen;
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * Check the object line s[0..n) as cvx_json_scan_object does and fill t
+ * (reset first).  Returns 0, or -1 with *e on a JSON error.
+ */
+int cvx_tag_scan(const char *s, size_t n, struct cvx_tag *t,
+    struct cvx_json_error *e);
+
+/*
+ * Put the table identity of t in id (reset first).  Returns 1, 0 when the
+ * document has no tag at all, or -1 with *why set to a static message
+ * ("_table is not a string", "control character in _component", ...) and
+ * *at to the offending raw value (NULL when none).
+ */
+int cvx_tag_identity(const struct cvx_tag *t, struct cvx_buf *id,
+    const char **why, const char **at);
+
+/*
+ * The tag: writing it.  Build in tag the text that cvx-unzip inserts after
+ * a document's '{': "_table":"<table>", and, when component is not NULL
+ * or empty, "_component":"<component>", (each a JSON string, quoted by
  * cvx_json_quote), always ending with ','.  tag is reset first.
- * Source: design.md, stream contract.
  */
 void cvx_tag_build(struct cvx_buf *tag, const char *table,
     const char *component);
@@ -348,336 +491,7 @@ void cvx_tag_build(struct cvx_buf *tag, const char *table,
 void cvx_out_tagged(struct cvx_out *o, const struct cvx_buf *tag,
     const char *doc, size_t n);
 
-/* ---- export.c: the layout of a Convex export (cvx-unzip) --------------- */
-
-/*
- * True if s[0..n) is a Convex table or component name: an identifier
- * [A-Za-z_][A-Za-z0-9_]* of 1 to 64 bytes, not made only of '_'
- * (convex-export-format.md §9).
- */
-bool cvx_is_identifier(const char *s, size_t n);
-
-/* What an entry of an export (ZIP entry or file in a folder) is. */
-enum cvx_entry_kind {
-	CVX_ENTRY_STRAY,	/* not part of the format: ignored */
-	CVX_ENTRY_UNSAFE,	/* absolute, '..', '.', '\\': never used */
-	CVX_ENTRY_README,	/* README.md */
-	CVX_ENTRY_TABLES,	/* [prefix]_tables/documents.jsonl */
-	CVX_ENTRY_DOCUMENTS,	/* [prefix]<table>/documents.jsonl */
-	CVX_ENTRY_SCHEMA,	/* [prefix]<table>/generated_schema.jsonl */
-	CVX_ENTRY_STORAGE,	/* [prefix]_storage/documents.jsonl */
-	CVX_ENTRY_BLOB,		/* [prefix]_storage/<id>[.ext] */
-	CVX_ENTRY_SYSTEM	/* another system table: skipped, as on import */
-};
-
-/*
- * An entry name taken apart.  component is "" for the root or "a/b" for
- * _components/a/_components/b/; table is the table name for DOCUMENTS,
- * SCHEMA and SYSTEM, "_storage" for STORAGE, else NULL.  Both are owned
- * (cvx_entry_name_free).  why is a static reason for STRAY, UNSAFE and
- * SYSTEM.
- */
-struct cvx_entry_name {
-	enum cvx_entry_kind kind;
-	char	*component;
-	char	*table;
-	const char *why;
-};
-
-/*
- * Classify the entry name (a NUL-terminated '/'-separated path) as the
- * importer does (convex-export-format.md §2): the last one or two path
- * components say what it is, trailing _components/<name> pairs before
- * them are the component path, and any other prefix is ignored (a ZIP of
- * an extracted folder still reads).  A name that is absolute, holds a
- * backslash or a '..', '.' or empty component is UNSAFE and is never
- * interpreted.  Never fails.
- */
-void cvx_export_parse_name(const char *name, struct cvx_entry_name *en);
-/* Free what cvx_export_parse_name allocated in en. */
-void cvx_entry_name_free(struct cvx_entry_name *en);
-
-/* Value encoding of a table, from its generated_schema.jsonl (§4). */
-enum cvx_encoding {
-	CVX_ENC_NONE,		/* no generated_schema.jsonl */
-	CVX_ENC_UNIFORM,	/* "uniform" (era B2) */
-	CVX_ENC_LEGACY		/* a Shape string and overrides (eras A, B1) */
-};
-
-/*
- * One table of an export (a user table, or "_storage" metadata).  docs and
- * schema are the caller's indexes of its entries (-1: none); bytes is the
- * uncompressed size of documents.jsonl (-1: unknown); number is from
- * _tables (-1: not listed).  lines and encoding are the caller's to fill.
- */
-struct cvx_table {
-	char	*component;	/* "" or "a/b" */
-	char	*name;
-	char	*qname;		/* name or component/name: what -t/-x match */
-	long long number;
-	long	 docs;
-	long	 schema;
-	int64_t	 bytes;
-	uint64_t lines;
-	enum cvx_encoding encoding;
-};
-
-/* The tables of an export.  Zero-initialise; cvx_catalog_free. */
-struct cvx_catalog {
-	struct cvx_table *t;
-	size_t	 n;
-	size_t	 cap;
-};
-
-/*
- * The table (component, name), added with no entries if it is not there
- * yet.  The pointer is valid until the next call that adds a table.
- */
-struct cvx_table *cvx_catalog_table(struct cvx_catalog *c,
-    const char *component, const char *name);
-
-/*
- * Record one line of a component's _tables/documents.jsonl,
- * {"name":"<table>","id":<number>} (§5; 10001.0 is accepted as the
- * importer does).  Returns 0, or -1 with *e set for a JSON error, a name
- * that is not a user table name, a bad number or a table listed twice.
- */
-int cvx_catalog_tables_line(struct cvx_catalog *c, const char *component,
-    const char *line, size_t len, struct cvx_json_error *e);
-
-/*
- * Sort the tables into the default output order: by component path (root
- * first), then the tables listed in _tables by number (creation order,
- * which is usually foreign-key order), the unlisted ones by name, and
- * _storage last.  Indexes into c->t change.
- */
-void cvx_catalog_sort(struct cvx_catalog *c);
-
-/*
- * Choose the tables to emit and their order, as indexes into c->t written
- * to order (room for c->n).  inc (NULL: all tables, in catalogue order)
- * holds ninc fnmatch(3) patterns matched with FNM_PATHNAME against qname,
- * in the order given; a table matched by several comes once, at its first.
- * Tables matching one of the nexc patterns of exc are left out.  _storage
- * tables take part only when storage is true.  Returns the count, or -1
- * with *unmatched set to an include pattern that matches no table.
- */
-ssize_t cvx_catalog_select(const struct cvx_catalog *c, char *const *inc,
-    size_t ninc, char *const *exc, size_t nexc, bool storage,
-    size_t *order, const char **unmatched);
-
-/* Free the tables. */
-void cvx_catalog_free(struct cvx_catalog *c);
-
-/* ---- exportdir.c: an extracted export folder; the line rules (cvx-unzip) */
-
-/*
- * Called for each file of an export folder: rel is its path relative to
- * the folder, '/'-separated, ending in '/' for a folder that is not
- * walked into; st is from stat(2) (symbolic links followed).
- */
-struct stat;
-typedef void cvx_export_walk_fn(void *ctx, const char *rel,
-    const struct stat *st);
-
-/*
- * Walk the extracted export in folder dir as the format lays it out
- * (convex-export-format.md §2): the files at its top, one level into each
- * folder (a table, _tables, _storage), and _components/<name>/ folders
- * recursively (32 deep at most), each name in strcmp order.  fn gets every
- * file, and every folder not walked into, so nothing present goes
- * unreported.  A folder that cannot be read or a failing stat(2) is fatal
- * (cvx_die with the path).
- */
-void cvx_export_walk(const char *dir, cvx_export_walk_fn *fn, void *ctx);
-
-/*
- * The importer's rules for line number lineno (1-based) of a
- * documents.jsonl, s[0..*n) without its '\n' (convex-export-format.md §8,
- * "Single-table formats"): a CR before the '\n' is dropped (*n shrinks by
- * one), a blank line and a UTF-8 byte order mark on line 1 are errors
- * (e->offset is then SIZE_MAX: no position), and the line must be one JSON
- * object (cvx_json_scan_object: grammar and UTF-8).  A last line without
- * '\n' is the caller's to accept (the importer does).  Returns 0, or -1
- * with *e set.
- */
-int cvx_export_line(const char *s, size_t *n, uint64_t lineno,
-    struct cvx_json_error *e);
-
-/* ---- bigint.c: JSON numbers and doubles (cvx-jsonl-map) --------------- */
-
-/*
- * Find the next JSON integer token (no '.', no exponent) whose magnitude
- * is above 2^53 = 9007199254740992, outside strings, in s[from..n).  from
- * must be outside any string (0, or just past a token this returned).
- * The check is exact, on the digit text: 9007199254740992 itself and any
- * float such as 1e300 or 9007199254740993.0 are not reported.  The text
- * is not validated (run cvx_json_check first); an unterminated string
- * ends the search.  Returns the token's offset with *len set to its
- * length (sign included), or n if there is none.  Why: jq 1.6 (like
- * JavaScript) reads every number as an IEEE double, and Convex writes
- * int64 values as bare integers in uniform exports
- * (convex-export-format.md §3.1), so such a token would change silently.
- */
-size_t cvx_json_find_bigint(const char *s, size_t n, size_t from,
-    size_t *len);
-
-/*
- * Append s[0..n) to out with every token cvx_json_find_bigint finds
- * turned into a JSON string of the same digits (9223372036854775807 ->
- * "9223372036854775807"), which PostgreSQL bigint and numeric columns
- * accept.  Returns the number of tokens quoted.
- */
-size_t cvx_json_quote_bigints(const char *s, size_t n, struct cvx_buf *out);
-
-/*
- * Read the JSON number token at p (already checked, e.g. by
- * cvx_json_check; it ends at the first byte that cannot continue it) as
- * the correctly rounded double, the value jq, JavaScript and strtod give
- * it; *end is set past it.  Most tokens take Clinger's exact fast path
- * (at most 15 significant digits and at most 22 decimals: both the digits
- * and the power of ten are exact doubles, so one IEEE division rounds
- * correctly); others go to strtod(3) in the C locale.
- */
-double cvx_json_number(const char *p, const char **end);
-
-/* ---- chunks.c: a stream's lines on several threads, in order ----------- */
-
-/*
- * A run of whole input lines and what a worker made of them.  in holds
- * whole lines, NUL-terminated (the last line lacks its '\n' only at the
- * end of the input); out is the worker's output for them; data is the
- * tool's own state for the chunk, kept while the chunk is reused and
- * handed to release at the end.  state is private.
- */
-struct cvx_chunk {
-	struct cvx_buf	 in;
-	struct cvx_buf	 out;
-	void		*data;
-	int		 state;
-};
-
-/* What cvx_chunks_run calls; flush and release may be NULL. */
-struct cvx_chunk_ops {
-	/* In a worker thread, chunks in any order: make c->out of c->in. */
-	void	(*process)(void *worker, struct cvx_chunk *c);
-	/* One chunk at a time, in input order: write what c holds. */
-	void	(*write)(struct cvx_chunk *c);
-	/* The writer has caught up with the input: write out buffers. */
-	void	(*flush)(void);
-	/* At the end, for every chunk: free c->data. */
-	void	(*release)(struct cvx_chunk *c);
-};
-
-/*
- * Read fd to its end in chunks of whole lines (about 1 MiB, or one line
- * when it is longer), have nworkers threads process them (workers[i] is
- * passed to process as is) and write them in input order, all before
- * returning.  Memory: 2 * nworkers + 2 chunks.  A chunk goes out as soon
- * as a read comes back short, so lines from a slow producer are not held
- * back.  write may end the process (cvx_die at an error, in input order).
- * Returns 0, or the errno of a failed read once the whole lines read
- * before it have been written.
- */
-int cvx_chunks_run(int fd, size_t nworkers, void **workers,
-    const struct cvx_chunk_ops *ops);
-
-/* The number of CPUs this process may run on (sched_getaffinity), >= 1. */
-long cvx_cpu_count(void);
-
-/* ---- jqtext.c: jq program text for cvx-jsonl-map (no libjq calls) ----- */
-
-/*
- * Append to out the jq program prog with the built-in Convex library
- * (cvx_todate, cvx_snake, cvx_snake_keys, cvx_table_number, cvx_int64,
- * cvx_float, cvx_bytes: cvx-jsonl-map(1)) put in front of it, after its
- * leading module, import and include directives, which jq's grammar wants
- * first.  The library is one line, so jq's line numbers stay the user's.
- * Sources: convex-export-format.md §3.1 (value encodings), §6 (ids).
- */
-void cvx_jq_program(struct cvx_buf *out, const char *prog);
-
-/*
- * Append jq's message s[0..n) to b as one stderr-safe line: the library's
- * text (jq quotes the program line) cut out, control characters made
- * spaces, trailing spaces dropped, at most max bytes (cut on a UTF-8
- * boundary, "..." added).
- */
-void cvx_jq_message(struct cvx_buf *b, const char *s, size_t n, size_t max);
-
-/*
- * Append s[0..n) (UTF-8) to b as a JSON string, escaped byte for byte as
- * jq 1.6 prints strings (jv_dump_string with no flags): \" \\ \b \t \n
- * \f \r, other bytes below 0x20 and DEL as \u00xx in lowercase hex,
- * everything else, '/' and non-ASCII included, as it is.
- */
-void cvx_jq_quote(struct cvx_buf *b, const char *s, size_t n);
-
-/*
- * Append s[0..n) to b with every byte that is not part of a well-formed
- * UTF-8 sequence (RFC 3629 §4) replaced by U+FFFD, so that any line can
- * be quoted into valid JSON (cvx-jsonl-map's errors file).
- */
-void cvx_utf8_clean(struct cvx_buf *b, const char *s, size_t n);
-
-/* ---- copy.c: JSON values to COPY text fields (cvx-pg-load) ------------- */
-
-/*
- * How a column's type takes a JSON value, from the base type's pg_type
- * typname and typcategory (cvx_pgtype_of).  CVX_PG_TEXT is every string
- * category type (text, varchar, bpchar, name, citext); CVX_PG_OTHER is any
- * type without a rule of its own (uuid, inet, enums...): strings go to its
- * input function as they are.
- */
-enum cvx_pgtype {
-	CVX_PG_TEXT, CVX_PG_INT, CVX_PG_NUMERIC, CVX_PG_FLOAT, CVX_PG_BOOL,
-	CVX_PG_JSON, CVX_PG_JSONB, CVX_PG_BYTEA, CVX_PG_TIMESTAMP,
-	CVX_PG_TIMESTAMPTZ, CVX_PG_DATE, CVX_PG_ARRAY, CVX_PG_OTHER
-};
-
-/* The class of a base type: typname ("int8") and typcategory ('A'...). */
-enum cvx_pgtype cvx_pgtype_of(const char *typname, char category);
-
-/*
- * Append one COPY text-format field for the checked JSON value v[0..n) to
- * out, converted for a column of class type (elem: the element class of
- * an array type).  Rules (issue 5; convex-export-format.md §3.1): null is
- * \N; strings are decoded (json/jsonb keep the JSON text, bytea decodes
- * base64); numbers keep their token text, except that timestamp,
- * timestamptz and date take a number as epoch milliseconds (exact to the
- * microsecond, UTC); {"$float":b64} (float, numeric), {"$integer":b64}
- * (integers, numeric, float) and {"$bytes":b64} (bytea) are decoded;
- * objects and arrays are JSON text for text, json, jsonb and other types,
- * and JSON arrays become array literals for array types.  U+0000 follows
- * nul.  tmp is scratch space owned by the caller.  Returns 0, or -1 with
- * *why set to a static message (out may then hold part of the field).
- * Values the type's input function rejects are left to the server.
- */
-int cvx_copy_value(struct cvx_buf *out, struct cvx_buf *tmp,
-    enum cvx_pgtype type, enum cvx_pgtype elem, const char *v, size_t n,
-    enum cvx_nul_policy nul, const char **why);
-
-/*
- * Append s[0..n) COPY-escaped (PostgreSQL docs, COPY, "Text Format"):
- * backslash, newline, carriage return and tab become \\ \n \r \t.
- */
-void cvx_copy_escape(struct cvx_buf *out, const char *s, size_t n);
-
-/*
- * Append the JSON string raw[0..n) (the checked bytes between its quotes)
- * decoded and COPY-escaped, in one pass; \u0000 follows nul.  Returns 0,
- * or -1 for \u0000 under CVX_NUL_REJECT (or a malformed escape).
- */
-int cvx_copy_json_string(struct cvx_buf *out, const char *raw, size_t n,
-    enum cvx_nul_policy nul);
-
-/*
- * Append the checked JSON text json[0..n) COPY-escaped, for a json or
- * jsonb column; every \u0000 escape is rejected (-1), dropped, or
- * rewritten as \ufffd by nul.  Returns 0 or -1.
- */
-int cvx_copy_json_text(struct cvx_buf *out, const char *json, size_t n,
-    enum cvx_nul_policy nul);
+/* ---- base64.c: base64 decoding (cvx-pg-load, cvx-zip) ----------------- */
 
 /*
  * Decode standard base64 (RFC 4648 §4, '+' '/', padding optional but
@@ -686,182 +500,36 @@ int cvx_copy_json_text(struct cvx_buf *out, const char *json, size_t n,
  */
 int cvx_base64_decode(struct cvx_buf *out, const char *s, size_t n);
 
-/* A JSON number token's kind: serde_json's rule (no '.', 'e', 'E': int). */
-enum cvx_num_kind { CVX_NUM_INT, CVX_NUM_FLOAT };
-enum cvx_num_kind cvx_number_kind(const char *tok, size_t n);
+/* ---- convexid.c: Convex document IDs ---------------------------------- */
 
 /*
- * Convert the JSON number token tok[0..n), epoch milliseconds (Convex
- * _creationTime, float ms with a fraction), to microseconds since
- * 1970-01-01 UTC, exactly: the decimal digits are scaled, not a double,
- * and rounded half to even at the microsecond (PostgreSQL's resolution).
- * Returns 0, or -1 if tok is not a number or does not fit an int64.
+ * A Convex document ID string (convex-export-format.md §6; convex-backend
+ * crates/value/src/id_v6.rs, base32.rs): the bytes VInt(table number)
+ * (1 to 5 bytes, 7 bits each, least significant first), the 16-byte
+ * internal id, and the little-endian Fletcher-16 of all that (XOR version
+ * 0), written in lowercase Crockford base32 without padding: 31 to 37
+ * characters (32 for every table number from 128 to 16383, so for every
+ * user table of a modern deployment, which start at 10001).
  */
-int cvx_epoch_ms_to_us(const char *tok, size_t n, int64_t *us);
+#define CVX_ID_INTERNAL_LEN 16
+#define CVX_ID_MAX 37
 
 /*
- * Append us (microseconds since the epoch, UTC) as PostgreSQL ISO input
- * text: "YYYY-MM-DD HH:MM:SS.ffffff", "+00" after it for timestamptz,
- * the date alone for date (the UTC day).  Returns -1 outside years
- * 1-9999 (nothing appended).
+ * Write the ID of table number table (>= 1) and internal id internal
+ * into out, NUL-terminated.  Returns its length (31 to 37).
  */
-enum cvx_time_kind { CVX_TIME_TIMESTAMP, CVX_TIME_TIMESTAMPTZ, CVX_TIME_DATE };
-int cvx_format_time(struct cvx_buf *out, int64_t us, enum cvx_time_kind kind);
+size_t cvx_id_encode(uint32_t table,
+    const uint8_t internal[CVX_ID_INTERNAL_LEN], char out[CVX_ID_MAX + 1]);
 
 /*
- * Convex's {"$float":b64} and {"$integer":b64} payloads (the base64 of 8
- * little-endian bytes, convex-export-format.md §3.1): append PostgreSQL
- * input text, "NaN", "Infinity", "-Infinity", "-0", or %.17g for a float,
- * the decimal int64 for an integer.  Returns -1 for a payload that is not
- * 8 bytes of base64.
+ * Decode the ID text s[0..n) as Convex does, with every check of
+ * id_v6.rs decode: length, alphabet (no uppercase, no aliases), a VInt of
+ * at most 5 bytes and not 0, the exact length, the checksum, and one text
+ * per ID (the re-encoding must give s back).  Returns 0 with *table and
+ * internal (may be NULL) set, or -1 with *why set to a static message
+ * ("not a Convex ID: checksum mismatch", ...).
  */
-int cvx_float_text(struct cvx_buf *out, const char *b64, size_t n);
-int cvx_integer_text(struct cvx_buf *out, const char *b64, size_t n);
-/* ---- rows.c: documents to COPY rows (cvx-pg-load) ---------------------- */
-
-/* A top-level member of a stream document: raw key and value bytes. */
-struct cvx_member {
-	const char *key, *val;	/* key: between its quotes, not decoded */
-	size_t	 klen, vlen;
-};
-
-/* The members of one document line; zero-initialise, reused per line. */
-struct cvx_doc {
-	struct cvx_member *m;
-	size_t	 n, cap;
-};
-
-/*
- * Check the object line[0..len) as cvx_json_scan_object does and collect
- * its top-level members into d (pointers into line).  Returns 0, or -1
- * with *e set.
- */
-int cvx_doc_parse(struct cvx_doc *d, const char *line, size_t len,
-    struct cvx_json_error *e);
-
-/* Is m the routing tag `_table` or `_component` (design.md)? */
-bool cvx_member_is_tag(const struct cvx_member *m);
-
-/*
- * Put the target table name of d in name: `_table`, or
- * `_component:_table` for a component's document (the spelling cvx-count
- * uses).  Returns 1, 0 when d has no `_table`, -1 when a tag is not a
- * string, is empty, or holds U+0000.
- */
-int cvx_doc_route(const struct cvx_doc *d, struct cvx_buf *name);
-
-/* A column of a target table, filled from the catalog by the caller. */
-struct cvx_col {
-	char	*name;		/* attname, owned */
-	size_t	 namelen;
-	char	*qname;		/* quoted identifier, owned */
-	enum cvx_pgtype type, elem;
-	bool	 has_default;	/* DEFAULT, identity, or a domain default */
-	bool	 text_eq;	/* no '=' operator: merge compares ::text */
-	bool	 listed;	/* in the COPY column list */
-	uint64_t stamp;		/* the line whose value val holds */
-	const char *val;
-	size_t	 vlen;
-};
-
-/* COPY rows row..row+count-1 came from input lines line..line+count-1. */
-struct cvx_run {
-	uint64_t row, line, count;
-};
-
-/*
- * A table's rows in the making: its columns, the COPY column list (the
- * columns some document named, in order of first use), the converted rows
- * not yet sent (data), and the input line of every row of the current
- * COPY (runs), so a server error on COPY row N names the input line.
- * Zero-initialise; set cols, ncols and doc (-1, or the index of the
- * catch-all json/jsonb column that receives each whole document).
- */
-struct cvx_rows {
-	struct cvx_col *cols;
-	size_t	 ncols;
-	long	 doc;
-	size_t	*list, nlist;
-	size_t	*guess, nguess;	/* member index -> column index + 1 */
-	struct cvx_buf data;
-	struct cvx_run *runs;
-	size_t	 nruns;
-	uint64_t nrows;		/* rows of the current COPY, sent or not */
-	struct cvx_buf tmp;	/* scratch */
-};
-
-/* The index of the column named name[0..n), or -1. */
-long cvx_rows_find(const struct cvx_rows *r, const char *name, size_t n);
-
-/*
- * Match the members of d (line number line) to columns by exact name:
- * each matched column gets stamp = line and the value.  Returns the number
- * of keys with no column (the catch-all column never matches a key); their
- * raw names go, comma-separated, to unknown.  Columns matched but not yet
- * listed are the caller's to add (cvx_rows_list_add) before appending.
- */
-size_t cvx_rows_match(struct cvx_rows *r, const struct cvx_doc *d,
-    uint64_t line, struct cvx_buf *unknown);
-
-/* Add column ci to the end of the COPY column list. */
-void cvx_rows_list_add(struct cvx_rows *r, size_t ci);
-
-/*
- * Append to r->data the COPY row of the matched document d (line[0..len),
- * input line lineno): each listed column's value (cvx_copy_value), \N for
- * a column the document lacks, the document minus its tag for the
- * catch-all.  Returns 0, or -1 with *errcol (column index) and *why set.
- */
-int cvx_rows_append(struct cvx_rows *r, const struct cvx_doc *d,
-    const char *line, size_t len, uint64_t lineno, enum cvx_nul_policy nul,
-    long *errcol, const char **why);
-
-/* The input line of row (1-based) of the current COPY, or 0. */
-uint64_t cvx_rows_line(const struct cvx_rows *r, uint64_t row);
-
-/*
- * A COPY ended after its first nsent rows: the rows appended after them
- * (still in data) are rows 1, 2, ... of the next COPY, whose lines
- * cvx_rows_line keeps finding.
- */
-void cvx_rows_restart(struct cvx_rows *r, uint64_t nsent);
-
-/*
- * Read PostgreSQL's COPY error context ("COPY t, line N[, column c: v]",
- * the outermost one): *row = N and *col = "column c: v" or "".  Returns
- * false if ctx (may be NULL) holds no COPY line number.
- */
-bool cvx_copy_context(const char *ctx, uint64_t *row, const char **col);
-
-/*
- * Append the merge statement of r's listed columns, from the staging
- * table stage into target (both quoted, maybe schema-qualified), keyed on
- * the columns key[0..nkey): INSERT ... SELECT ... ON CONFLICT (key) DO
- * UPDATE SET ... WHERE (target row) IS DISTINCT FROM (EXCLUDED row), so
- * unchanged rows are not rewritten (design.md, performance facts).  With
- * dedupe the SELECT is DISTINCT ON (key) ... ORDER BY key, ctid DESC (the
- * last staged row of a key wins); without, it is cheaper (no sort) but
- * fails with SQLSTATE 21000 if a key is staged twice.  Its one result row:
- * distinct keys (NULL without dedupe: then every staged row), inserted,
- * updated (RETURNING xmax = 0).
- */
-void cvx_merge_sql(struct cvx_buf *s, const char *target, const char *stage,
-    const struct cvx_rows *r, const size_t *key, size_t nkey, bool dedupe);
-
-/* What cvx-pg-load did to one table, for its summary. */
-struct cvx_load_stat {
-	const char *table;
-	uint64_t read, inserted, updated, unchanged;
-	double	 seconds;	/* first document to last COPY or merge */
-};
-
-/*
- * Append the summary of st[0..n): text lines "cvx-pg-load: TABLE: N
- * read, N inserted, N updated, N unchanged, S s, R rows/s", or (json) the
- * comma-separated objects {"table","read","inserted","updated",
- * "unchanged","seconds"} for the caller to wrap in its array.
- */
-void cvx_summary_append(struct cvx_buf *out, bool json,
-    const struct cvx_load_stat *st, size_t n);
+int cvx_id_decode(const char *s, size_t n, uint32_t *table,
+    uint8_t internal[CVX_ID_INTERNAL_LEN], const char **why);
 
 #endif /* CVX_H */

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* io.c: opening input, reading and writing whole buffers, exiting. */
-#define _GNU_SOURCE		/* F_SETPIPE_SZ, O_TMPFILE */
+#define _GNU_SOURCE		/* F_SETPIPE_SZ, O_TMPFILE, sched_getaffinity */
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,4 +134,17 @@ cvx_close_stdout(void)
 		return 1;
 	}
 	return 0;
+}
+
+long
+cvx_cpu_count(void)
+{
+	cpu_set_t set;
+	long n;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 &&
+	    (n = CPU_COUNT(&set)) > 0)
+		return n;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? n : 1;
 }

@@ -417,7 +417,7 @@ cvx-count: $BATS_TEST_TMPDIR/want: 2 differences" ] || fail "$stderr"
 	run --separate-stderr cvx-count --total "$BATS_TEST_TMPDIR/in"
 	assert_failure 1
 	assert_output ""
-	[ "$stderr" = "cvx-count: $BATS_TEST_TMPDIR/in: line 2: aborted upstream: cvx-unzip: t: CRC error" ]
+	[ "$stderr" = "cvx-count: $BATS_TEST_TMPDIR/in: line 2: upstream failed: cvx-unzip: t: CRC error" ]
 }
 
 @test "a last line without a newline and CRLF line ends are counted" {
@@ -502,7 +502,7 @@ PY
 	run --separate-stderr cvx-count "$BATS_TEST_TMPDIR/huge"
 	assert_failure 1
 	assert_output ""
-	[ "$stderr" = "cvx-count: $BATS_TEST_TMPDIR/huge: line 120001: aborted upstream: cvx-jsonl-map: line 9: boom" ]
+	[ "$stderr" = "cvx-count: $BATS_TEST_TMPDIR/huge: line 120001: upstream failed: cvx-jsonl-map: line 9: boom" ]
 }
 
 @test "an unreadable input is exit 1 naming it" {

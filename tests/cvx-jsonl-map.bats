@@ -93,10 +93,10 @@ same_as_jq() {
 	assert_output --regexp '^cvx-jsonl-map [0-9]+\.[0-9]+\.[0-9]+$'
 }
 
-@test "a bad option prints the usage on stderr and exits 2" {
+@test "a bad option prints the usage on stderr, aborts the stream, exits 2" {
 	run --separate-stderr cvx-jsonl-map --no-such-option .
 	[ "$status" -eq 2 ]
-	[ -z "$output" ]
+	assert_only_abort cvx-jsonl-map
 	[[ $stderr == *"usage: cvx-jsonl-map"* ]]
 }
 
@@ -263,7 +263,7 @@ same_as_jq() {
 @test "a program that does not compile is exit 2 with jq's message" {
 	run --separate-stderr cvx-jsonl-map '.a | ?' /dev/null
 	[ "$status" -eq 2 ]
-	[ -z "$output" ]
+	assert_only_abort cvx-jsonl-map
 	[[ ${stderr_lines[0]} == "cvx-jsonl-map: jq: error: syntax error"*"line 1: .a | ?" ]]
 	# The built-in library is not quoted back at the user.
 	[[ $stderr != *cvx_snake* ]]
@@ -483,4 +483,39 @@ for i in range(3000):
 	assert_success
 	assert_output '{"a":1}'
 	[ "$stderr" = '["DEBUG:",{"a":1}]' ]
+}
+
+@test "usage errors on a terminal print once, with no abort line" {
+	command -v script >/dev/null || require "script(1) is not installed"
+	run script -qec "cvx-jsonl-map -j 0 ." /dev/null
+	[ "$status" -eq 2 ]
+	[[ $output == *"cvx-jsonl-map: -j: must be at least 1"* ]]
+	[[ $output != *"#cvx-abort"* ]]
+}
+
+@test "-t matches the table identity: escapes decoded, components apart" {
+	printf '%s\n' \
+	    '{"_table":"users","n":1}' \
+	    '{"_table":"us\u0065rs","n":2}' \
+	    '{"_table":"users","_component":"auth","n":3}' \
+	    '{"_table":"users","_component":"","n":4}' \
+	    '{"n":5}' >"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr cvx-jsonl-map -t users '{n: (.n * 10)}' \
+	    "$BATS_TEST_TMPDIR/in"
+	assert_success
+	assert_output "$(printf '%s\n' '{"n":10}' '{"n":20}' \
+	    '{"_table":"users","_component":"auth","n":3}' '{"n":40}' '{"n":5}')"
+	run --separate-stderr cvx-jsonl-map -t auth:users '{n: (.n * 10)}' \
+	    "$BATS_TEST_TMPDIR/in"
+	assert_success
+	[ "${lines[2]}" = '{"n":30}' ]
+	[ "${lines[0]}" = '{"_table":"users","n":1}' ]
+}
+
+@test "-t rejects a document whose tag is bad, naming it" {
+	printf '%s\n' '{"_table":"a\u0001b","n":1}' >"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr cvx-jsonl-map -t users . "$BATS_TEST_TMPDIR/in"
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"line 1: control character in _table at byte 11"* ]]
+	assert_only_abort cvx-jsonl-map
 }

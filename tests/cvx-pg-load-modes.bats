@@ -239,12 +239,49 @@ J
 	printf '{"_table":"p","id":100,"v":"new"}\n#cvx-abort cvx-unzip: boom\n' | docs in
 	run --separate-stderr cvx-pg-load -d "$DB" -m replace -T c "$BATS_TEST_TMPDIR/in"
 	assert_failure 1
-	[[ $stderr == *'line 2: upstream failed: cvx-unzip: boom'* ]] || fail "$stderr"
+	[ "$stderr" = "cvx-pg-load: $BATS_TEST_TMPDIR/in: line 2: upstream failed: cvx-unzip: boom" ] || fail "$stderr"
 	diff "$BATS_TEST_TMPDIR/before" <(dump_linked)
 }
 
-@test "-T outside replace, or without a name, is a usage error" {
+@test "replace refuses an input without documents, and empties nothing" {
+	linked_tables
+	dump_linked >"$BATS_TEST_TMPDIR/before"
+	: | docs empty
+	# Another session reads p: a TRUNCATE would wait for it, and then
+	# fail on the lock_timeout.  Nothing may even try.
+	psql -X -q -d "$DB application_name=reader" -c 'BEGIN' \
+	    -c 'LOCK TABLE p IN ACCESS SHARE MODE' -c 'SELECT pg_sleep(60)' >/dev/null 2>&1 &
+	for i in $(seq 100); do
+		[ "$(sql -c "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'reader' AND wait_event = 'PgSleep'")" = 1 ] && break
+		sleep 0.05
+	done
+	for args in "" "-T c,p" "-n -T c,p" "--no-db -T c,p"; do
+		run --separate-stderr env PGOPTIONS='-c lock_timeout=5s' \
+		    cvx-pg-load -d "$DB" -m replace $args "$BATS_TEST_TMPDIR/empty"
+		assert_failure 1
+		[ "$stderr" = "cvx-pg-load: $BATS_TEST_TMPDIR/empty: no documents to replace the tables with (--allow-empty if that is meant)" ] || fail "$args: $stderr"
+	done
+	run --separate-stderr cvx-pg-load -d "$DB" -m replace -T c,p </dev/null
+	assert_failure 1
+	[[ $stderr == "cvx-pg-load: stdin: no documents to replace"* ]] || fail "$stderr"
+	sql -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'reader'" >/dev/null
+	wait
+	diff "$BATS_TEST_TMPDIR/before" <(dump_linked)
+}
+
+@test "replace --allow-empty with no documents empties the -T tables" {
+	linked_tables
+	run --separate-stderr cvx-pg-load -d "$DB" -m replace -T c,p --allow-empty </dev/null
+	assert_success
+	[[ $stderr == *"cvx-pg-load: 0 documents, committed" ]] || fail "$stderr"
+	run -0 sql -c 'SELECT (SELECT count(*) FROM p), (SELECT count(*) FROM c), (SELECT count(*) FROM other)'
+	assert_output '0|0|1'
+}
+
+@test "-T or --allow-empty outside replace, or -T without a name, is a usage error" {
 	run -2 cvx-pg-load -d "$DB" -m merge -T p </dev/null
 	run -2 cvx-pg-load -d "$DB" -m replace -T , </dev/null
 	run -2 cvx-pg-load -d "$DB" -T p </dev/null
+	run -2 cvx-pg-load -d "$DB" -m merge --allow-empty </dev/null
+	run -2 cvx-pg-load -d "$DB" --allow-empty </dev/null
 }

@@ -303,17 +303,28 @@ J
 	assert_output 0
 }
 
-@test "a dry run without a database still parses and counts" {
-	{ gen a 3; gen b 2; } | docs in
-	run --separate-stderr cvx-pg-load -n -d "host=/nonexistent" --summary json "$BATS_TEST_TMPDIR/in"
-	assert_success
-	run -0 python3 -c 'import json,sys; print(" ".join("%s=%d" % (t["table"], t["read"]) for t in json.loads(sys.argv[1])["tables"]))' "$output"
-	assert_output 'a=3 b=2'
+@test "a dry run against a database it cannot reach fails" {
+	gen a 3 | docs in
+	run --separate-stderr cvx-pg-load -n -d "host=/nonexistent" "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	[[ $stderr == "cvx-pg-load: database: "*"/nonexistent/"* ]] || fail "$stderr"
+	assert_output ''
 }
 
-@test "a dry run without a database still fails on a parse error" {
+@test "--no-db parses and counts without a database" {
+	{ gen a 3; gen b 2; } | docs in
+	run --separate-stderr cvx-pg-load --no-db -d "host=/nonexistent" --summary json "$BATS_TEST_TMPDIR/in"
+	assert_success
+	run -0 python3 -c 'import json,sys; s = json.loads(sys.argv[1]); print(s["dry_run"], s["committed"], " ".join("%s=%d" % (t["table"], t["read"]) for t in s["tables"]))' "$output"
+	assert_output 'True False a=3 b=2'
+	run --separate-stderr cvx-pg-load --no-db "$BATS_TEST_TMPDIR/in"
+	assert_success
+	[[ $stderr == *"cvx-pg-load: 5 documents, parsed only (--no-db)" ]] || fail "$stderr"
+}
+
+@test "--no-db still fails on a parse error" {
 	{ gen a 3; echo '{"_table":"a",'; } | docs in
-	run --separate-stderr cvx-pg-load -n -d "host=/nonexistent" "$BATS_TEST_TMPDIR/in"
+	run --separate-stderr cvx-pg-load --no-db "$BATS_TEST_TMPDIR/in"
 	assert_failure 1
 	[[ $stderr == *"line 4: "* ]] || fail "$stderr"
 }
@@ -345,7 +356,7 @@ jsonb'
 	{ gen t 20000; echo '#cvx-abort cvx-unzip: crc error'; } | docs in
 	run --separate-stderr cvx-pg-load -d "$DB" "$BATS_TEST_TMPDIR/in"
 	assert_failure 1
-	[[ $stderr == *"line 20001: upstream failed: cvx-unzip: crc error"* ]] || fail "$stderr"
+	[ "$stderr" = "cvx-pg-load: $BATS_TEST_TMPDIR/in: line 20001: upstream failed: cvx-unzip: crc error" ] || fail "$stderr"
 	run -0 count t
 	assert_output 0
 }
@@ -370,15 +381,246 @@ jsonb'
 	assert_output 0
 }
 
-@test "SIGTERM rolls the transaction back and exits 1" {
+@test "SIGTERM while waiting for input rolls back and dies of the signal" {
 	sql -c 'CREATE TABLE t (id int, v text)'
 	gen t 20000 | docs in
 	run --separate-stderr bash -c "{ cat '$BATS_TEST_TMPDIR/in'; sleep 3; } 2>/dev/null 3>&- \
 	    | cvx-pg-load -d '$DB' 3>&- & pid=\$!; sleep 1; kill -TERM \$pid; wait \$pid"
-	assert_failure 1
-	[[ $stderr == *"interrupted by a signal: rolled back"* ]] || fail "$stderr"
+	assert_failure 143
+	[ "$stderr" = "cvx-pg-load: interrupted by SIGTERM: rolled back" ] || fail "$stderr"
 	run -0 count t
 	assert_output 0
+}
+
+# Tables t (1000 rows, so merge stages) and u (empty: merge copies straight
+# in); 20k documents for t in small, or (signal_setup big) 200k for both in
+# big (21 MB, a load of a second or more); a trigger function that sleeps at t's row 5 (nap), one
+# that does so ignoring cancel requests for 20 s (stall), and signals.py:
+#
+#   signals.py random RUNS LO HI -- ARGS   RUNS loads, each sent SIGINT or
+#       SIGTERM (in turn) after a random LO to HI seconds
+#   signals.py stall SIGS MAX WANT -- ARGS  one load, sent the signals SIGS
+#       (0.3 s apart) once the server sleeps in the trigger; it must end
+#       within MAX seconds, saying WANT
+#
+# Each load must die of its (first) signal within 5 s (MAX), its server
+# session must end within 3 s of that, and t and u must hold what they held.
+signal_setup() {
+	sql -c 'CREATE TABLE t (id int PRIMARY KEY, v text)' \
+	    -c 'CREATE TABLE u (id int PRIMARY KEY, v text)' \
+	    -c 'INSERT INTO t SELECT g, $$old$$ FROM generate_series(1, 1000) g'
+	sql >/dev/null <<'SQL'
+CREATE FUNCTION nap() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	IF NEW.id = 5 THEN PERFORM pg_sleep(30); END IF;
+	RETURN NEW;
+END $$;
+CREATE FUNCTION stall() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE t0 timestamptz := clock_timestamp();
+BEGIN
+	WHILE NEW.id = 5 AND clock_timestamp() < t0 + interval '20 s' LOOP
+		BEGIN
+			PERFORM pg_sleep(20);
+		EXCEPTION WHEN query_canceled THEN NULL;
+		END;
+	END LOOP;
+	RETURN NEW;
+END $$;
+SQL
+	python3 - "$BATS_TEST_TMPDIR" "${1:-small}" <<'PY'
+import sys
+d, which = sys.argv[1:]
+if which == "big":
+    with open(d + "/big", "w") as f:
+        f.writelines('{"_table":"%s","id":%d,"v":"value %d %s"}\n'
+                     % ("u" if i % 4 == 0 else "t", i, i, "x" * 60)
+                     for i in range(1, 200001))
+else:
+    with open(d + "/small", "w") as f:
+        f.writelines('{"_table":"t","id":%d,"v":"value %d %s"}\n'
+                     % (i, i, "x" * 60) for i in range(1, 20001))
+PY
+	cat >"$BATS_TEST_TMPDIR/signals.py" <<'PY'
+import os, random, signal, subprocess, sys, time
+db = os.environ["DB"]
+how, args = sys.argv[1:sys.argv.index("--")], sys.argv[sys.argv.index("--") + 1:]
+
+def q(sql):
+    return subprocess.run(["psql", "-X", "-A", "-t", "-d", db, "-c", sql],
+                          check=True, capture_output=True, text=True).stdout.strip()
+
+STATE = ("(SELECT count(*) || ' ' || md5(string_agg(id || v, ',' ORDER BY id)) FROM t)"
+         " || ' ' || (SELECT count(*) FROM u)")
+
+def state():
+    return q("SELECT " + STATE)
+
+def wait_for(what, sql, secs):
+    end = time.monotonic() + secs
+    while q(sql) != "t":
+        if time.monotonic() > end:
+            sys.exit("no %s within %g s" % (what, secs))
+        time.sleep(0.05)
+
+def load():
+    # SIGINT at its default, as in a foreground pipe.
+    return subprocess.Popen(["cvx-pg-load", "-d", db] + args, stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+
+def stop(p, sigs, limit, want):
+    t0 = time.monotonic()
+    for k, sig in enumerate(sigs):
+        if k:
+            time.sleep(0.3)
+        p.send_signal(sig)
+    try:
+        rc = p.wait(timeout=limit)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        sys.exit("still running %g s after %s" % (limit, sigs[0].name))
+    took = time.monotonic() - t0
+    err = p.stderr.read().decode()
+    if rc == 0:
+        sys.exit("the load ended before the signal: make the input larger")
+    if rc != -sigs[0] or err != "cvx-pg-load: interrupted by %s: %s\n" % (sigs[0].name, want):
+        sys.exit("status %d, stderr %r" % (rc, err))
+    end = time.monotonic() + 3
+    while True:
+        gone, now = q("SELECT (NOT EXISTS (SELECT FROM pg_stat_activity WHERE application_name"
+                      " = 'cvx-pg-load'))::text || '|' || " + STATE).split("|")
+        if gone == "true":
+            break
+        if time.monotonic() > end:
+            sys.exit("the server session still runs 3 s after the exit")
+        time.sleep(0.05)
+    if now != before:
+        sys.exit("t or u changed: %s, was %s" % (now, before))
+    return took
+
+before, slowest = state(), 0.0
+if how[0] == "random":
+    runs, lo, hi = int(how[1]), float(how[2]), float(how[3])
+    for i in range(runs):
+        p = load()
+        time.sleep(random.uniform(lo, hi))
+        slowest = max(slowest, stop(p, [(signal.SIGINT, signal.SIGTERM)[i % 2]], 5, "rolled back"))
+else:
+    sigs, limit, want = [getattr(signal, s) for s in how[1].split(",")], float(how[2]), how[3]
+    p = load()
+    wait_for("sleep in the trigger", "SELECT EXISTS (SELECT FROM pg_stat_activity"
+             " WHERE application_name = 'cvx-pg-load' AND wait_event = 'PgSleep')", 10)
+    slowest = stop(p, sigs, limit, want)
+print("slowest exit: %.2f s" % slowest)
+PY
+}
+
+@test "SIGINT or SIGTERM at any moment of a replace ends it within 5 s and commits nothing" {
+	signal_setup big
+	python3 "$BATS_TEST_TMPDIR/signals.py" random 5 0.02 0.6 -- -m replace "$BATS_TEST_TMPDIR/big"
+}
+
+@test "SIGINT or SIGTERM at any moment of a merge ends it within 5 s and commits nothing" {
+	signal_setup big
+	python3 "$BATS_TEST_TMPDIR/signals.py" random 5 0.02 1.4 -- -m merge "$BATS_TEST_TMPDIR/big"
+}
+
+@test "a signal cancels the statement the server is running, and rolls back" {
+	signal_setup
+	sql -c 'CREATE TRIGGER nap BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION nap()'
+	# The merge's INSERT ... ON CONFLICT runs the trigger.
+	python3 "$BATS_TEST_TMPDIR/signals.py" stall SIGINT 1 "rolled back" -- -m merge "$BATS_TEST_TMPDIR/small"
+	# A COPY runs it too.
+	python3 "$BATS_TEST_TMPDIR/signals.py" stall SIGTERM 1 "rolled back" -- -m replace "$BATS_TEST_TMPDIR/small"
+}
+
+@test "a signal while COMMIT runs deferred triggers cancels them, and rolls back" {
+	signal_setup
+	sql -c 'CREATE CONSTRAINT TRIGGER nap AFTER INSERT ON t DEFERRABLE INITIALLY DEFERRED
+	    FOR EACH ROW EXECUTE FUNCTION nap()'
+	python3 "$BATS_TEST_TMPDIR/signals.py" stall SIGTERM 3 "rolled back" -- -m replace "$BATS_TEST_TMPDIR/small"
+}
+
+@test "a signal after a COMMIT that goes through anyway reports it committed" {
+	signal_setup
+	# A deferred trigger that shrugs off the cancel: COMMIT goes through.
+	sql >/dev/null <<'SQL'
+CREATE FUNCTION shrug() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	IF NEW.id = 5 THEN
+		BEGIN
+			PERFORM pg_sleep(30);
+		EXCEPTION WHEN query_canceled THEN NULL;
+		END;
+	END IF;
+	RETURN NULL;
+END $$;
+CREATE CONSTRAINT TRIGGER shrug AFTER INSERT ON t DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION shrug();
+SQL
+	cvx-pg-load -d "$DB" -m replace "$BATS_TEST_TMPDIR/small" 2>"$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	for i in $(seq 200); do
+		[ "$(sql -c "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'cvx-pg-load' AND wait_event = 'PgSleep'")" = 1 ] && break
+		sleep 0.05
+	done
+	kill -TERM $pid
+	status=0
+	wait $pid || status=$?
+	[ "$status" = 0 ] || fail "status $status: $(cat "$BATS_TEST_TMPDIR/err")"
+	run -0 grep -c '^cvx-pg-load: SIGTERM came after COMMIT was sent: committed$' "$BATS_TEST_TMPDIR/err"
+	run -0 sql -c 'SELECT count(*), count(*) FILTER (WHERE v = $$old$$) FROM t'
+	assert_output '20000|0'
+}
+
+@test "a server that ignores the cancel is left after 2 s, without COMMIT" {
+	signal_setup
+	sql -c 'CREATE TRIGGER stall BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION stall()'
+	python3 "$BATS_TEST_TMPDIR/signals.py" stall SIGTERM 5 \
+	    "no answer to the rollback in 2 s: connection closed without COMMIT" \
+	    -- -m replace "$BATS_TEST_TMPDIR/small"
+}
+
+@test "a second signal during the rollback ends it at once" {
+	signal_setup
+	sql -c 'CREATE TRIGGER stall BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION stall()'
+	python3 "$BATS_TEST_TMPDIR/signals.py" stall SIGTERM,SIGINT 1 \
+	    "rollback cut short by SIGINT: connection closed without COMMIT" \
+	    -- -m replace "$BATS_TEST_TMPDIR/small"
+}
+
+@test "a failure whose rollback gets no answer ends within 5 s and commits nothing" {
+	signal_setup
+	sql -c 'CREATE TRIGGER stall BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION stall()'
+	dump_table t >"$BATS_TEST_TMPDIR/before"
+	# Two chunks (512 KiB each): the first stalls the server at row 5, the
+	# second waits in the socket.  Then bad JSON, and the file bad.
+	cat >"$BATS_TEST_TMPDIR/producer" <<'SH'
+head -n 14000 "$BATS_TEST_TMPDIR/small"
+until [ "$(psql -X -A -t -d "$DB" -c "SELECT count(*) FROM pg_stat_activity
+    WHERE application_name = 'cvx-pg-load' AND wait_event = 'PgSleep'")" = 1 ]; do
+	sleep 0.05
+done
+echo '{"_table":"t",'
+: >"$BATS_TEST_TMPDIR/bad"
+SH
+	start=$EPOCHREALTIME
+	run --separate-stderr bash -c 'bash "$BATS_TEST_TMPDIR/producer" | cvx-pg-load -d "$DB" -m replace'
+	took=$(echo "$EPOCHREALTIME - $start" | bc)
+	assert_failure 1
+	[ "$stderr" = "cvx-pg-load: line 14001: byte 15: expected a string key (no answer to the rollback in 2 s: connection closed without COMMIT)" ] || fail "$stderr"
+	[ "$(echo "$took < 5" | bc)" = 1 ] || fail "took $took s"
+	diff "$BATS_TEST_TMPDIR/before" <(dump_table t)
+	# SIGHUP while it waits for that rollback: at once, the cause first.
+	rm "$BATS_TEST_TMPDIR/bad"
+	run --separate-stderr bash -c 'bash "$BATS_TEST_TMPDIR/producer" | cvx-pg-load -d "$DB" -m replace 2>"$BATS_TEST_TMPDIR/err" &
+	    pid=$!
+	    until [ -e "$BATS_TEST_TMPDIR/bad" ]; do sleep 0.05; done
+	    sleep 0.5; start=$EPOCHREALTIME; kill -HUP $pid; wait $pid; rc=$?
+	    echo "$EPOCHREALTIME - $start < 0.5" | bc; exit $rc'
+	assert_failure 129
+	assert_output 1
+	[ "$(cat "$BATS_TEST_TMPDIR/err")" = "cvx-pg-load: line 14001: byte 15: expected a string key (rollback cut short by SIGHUP: connection closed without COMMIT)" ] || fail "$(cat "$BATS_TEST_TMPDIR/err")"
+	diff "$BATS_TEST_TMPDIR/before" <(dump_table t)
 }
 
 @test "a lost connection fails the load and commits nothing" {
@@ -451,10 +693,14 @@ print(hashlib.md5("\n".join("%d %s" % (r["id"], r["v"]) for r in rows).encode())
 	assert_output "$(printf 'B\t0\na\t0\na/b:t\t1\nb\t3\n' | LC_ALL=C sort)"
 }
 
-@test "--count of a missing table is an error" {
-	run --separate-stderr cvx-pg-load -d "$DB" --count nosuch
+@test "--count reports a missing table, counts the others and exits 1" {
+	sql -c 'CREATE TABLE a (id int)' -c 'CREATE TABLE b (id int)' \
+	    -c 'INSERT INTO a VALUES (1), (2)' -c 'INSERT INTO b VALUES (3)'
+	run --separate-stderr cvx-pg-load -d "$DB" --count b nosuch a
 	assert_failure 1
-	[[ $stderr == *nosuch* ]] || fail "$stderr"
+	assert_output "$(printf 'a\t2\nb\t1')"
+	# One line of ours; no server WARNING or NOTICE (say, of a ROLLBACK).
+	[ "$stderr" = "cvx-pg-load: nosuch: no such table in schema public" ] || fail "$stderr"
 }
 
 @test "--summary json reports every table" {
@@ -483,6 +729,10 @@ print(s["mode"], s["committed"], [(t["table"], t["read"], t["inserted"]) for t i
 	run -2 cvx-pg-load --nul maybe
 	run -2 cvx-pg-load --count
 	run -2 cvx-pg-load a b
+	run -2 cvx-pg-load --no-db --count a
+	run --separate-stderr cvx-pg-load -m merge --allow-empty
+	assert_failure 2
+	[[ $stderr == "cvx-pg-load: --allow-empty needs --mode replace"*"usage: cvx-pg-load"* ]] || fail "$stderr"
 }
 
 @test "every export of the corpus loads with --create, counts as cvx-count" {

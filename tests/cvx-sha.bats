@@ -36,7 +36,7 @@ print(("1" if h[0] != "1" else "2") + h[1:])' "$BIGSUM"
 	    "-c $BIGSUM -C x" "a b" "-n -c $BIGSUM a b" "-n -N x a b"; do
 		run --separate-stderr cvx-sha $args
 		[ "$status" -eq 2 ] || fail "$args: status $status"
-		[ -z "$output" ] || fail "$args: stdout"
+		is_only_abort cvx-sha "$output" || fail "$args: stdout: $output"
 		[[ $stderr == *"usage: cvx-sha"* ]] || fail "$args: $stderr"
 	done
 }
@@ -132,9 +132,14 @@ print(("1" if h[0] != "1" else "2") + h[1:])' "$BIGSUM"
 @test "-c with a wrong digest from a pipe holds back the last 4 MiB, exit 1" {
 	bad=$(wrong_sum)
 	run --separate-stderr bash -c \
-	    'set -o pipefail; cat "$BIG" | cvx-sha -c "$1" | wc -c' _ "$bad"
+	    'set -o pipefail; cat "$BIG" | cvx-sha -c "$1" |
+	    tee >(tail -n 1 >"$BATS_TEST_TMPDIR/last") | wc -c' _ "$bad"
 	assert_failure 1
-	assert_output $((6291456 - 4194304))
+	# The bytes before the held-back tail, then the abort line.
+	line="#cvx-abort cvx-sha: stdin: checksum mismatch: expected $bad, got $BIGSUM (the last 4 MiB were held back)"
+	assert_output $((6291456 - 4194304 + ${#line} + 2))
+	sleep 0.2
+	[ "$(cat "$BATS_TEST_TMPDIR/last")" = "$line" ]
 	[ "$stderr" = "cvx-sha: stdin: checksum mismatch: expected $bad, got $BIGSUM (the last 4 MiB were held back)" ]
 }
 
@@ -146,7 +151,8 @@ print(("1" if h[0] != "1" else "2") + h[1:])' "$BIGSUM"
 	    wc -c <"$BATS_TEST_TMPDIR/out"; exit $r'; do
 		run --separate-stderr bash -c "set -o pipefail; $cmd" _ "$bad"
 		assert_failure 1
-		assert_output 0
+		# Nothing but the abort line.
+		assert_output $((${#stderr} + 12))
 		[[ $stderr == *": checksum mismatch: expected $bad, got $BIGSUM" ]] ||
 		    fail "$stderr"
 	done
@@ -164,8 +170,8 @@ print(("1" if h[0] != "1" else "2") + h[1:])' "$BIGSUM"
 @test "-c with a wrong digest writes nothing of a small input" {
 	head -c 1000 "$BIG" >"$BATS_TEST_TMPDIR/small"
 	run --separate-stderr bash -c \
-	    'cvx-sha -c "$1" "$2" | wc -c' _ "$BIGSUM" "$BATS_TEST_TMPDIR/small"
-	assert_output 0
+	    'cvx-sha -c "$1" "$2"' _ "$BIGSUM" "$BATS_TEST_TMPDIR/small"
+	assert_only_abort cvx-sha
 	[[ $stderr == "cvx-sha: $BATS_TEST_TMPDIR/small: checksum mismatch: "* ]]
 }
 
@@ -207,7 +213,7 @@ print(("1" if h[0] != "1" else "2") + h[1:])' "$BIGSUM"
 	echo "nothing here" >"$BATS_TEST_TMPDIR/sums"
 	run --separate-stderr cvx-sha -C "$BATS_TEST_TMPDIR/sums" "$BIG"
 	assert_failure 1
-	assert_output ""
+	assert_only_abort cvx-sha
 	[[ $stderr == *"no SHA-256 checksum line found" ]]
 }
 
@@ -271,17 +277,23 @@ print(("1" if h[0] != "1" else "2") + h[1:])' "$sum")
 	[ "$stderr" = "$(sha256sum </dev/null)" ]
 }
 
+@test "-n writes digest lines, not the stream: no abort line" {
+	run --separate-stderr cvx-sha -n /nonexistent/x "$BIG"
+	assert_failure 1
+	assert_output "$(sha256sum "$BIG")"
+}
+
 @test "an unreadable input is exit 1 naming it" {
 	run --separate-stderr cvx-sha /nonexistent/x
 	assert_failure 1
-	assert_output ""
+	assert_only_abort cvx-sha
 	[ "$stderr" = "cvx-sha: /nonexistent/x: No such file or directory" ]
 }
 
 @test "an -o file that cannot be written is exit 1 before any copy" {
 	run --separate-stderr cvx-sha -o /nonexistent/x "$BIG"
 	assert_failure 1
-	assert_output ""
+	assert_only_abort cvx-sha
 	[[ $stderr == "cvx-sha: /nonexistent/x: "* ]]
 }
 

@@ -59,19 +59,6 @@ for k in sorted(c):
 EOF
 }
 
-# Per-table document counts of an export, computed without cvx.
-export_counts() {
-	python3 - "$1" <<'EOF'
-import sys, zipfile
-z = zipfile.ZipFile(sys.argv[1])
-for n in sorted(z.namelist()):
-	if n.endswith("/documents.jsonl") and not n.startswith("_"):
-		k = len(z.read(n).splitlines())
-		if k:
-			print(f"{n[:-len('/documents.jsonl')]}\t{k}")
-EOF
-}
-
 db_counts() {
 	local t
 	for t in $LARAVEL_TABLES; do

@@ -49,3 +49,17 @@ assert_only_abort() {
 	is_only_abort "$1" "$output" ||
 	    fail "expected only an abort line from $1, got: $output"
 }
+
+# Per-table document counts of the export ZIP $1, computed without cvx
+# (Python's zipfile): table<TAB>count, root tables with documents.
+export_counts() {
+	python3 - "$1" <<'EOF'
+import sys, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+for n in sorted(z.namelist()):
+	if n.endswith("/documents.jsonl") and not n.startswith("_"):
+		k = len(z.read(n).splitlines())
+		if k:
+			print(f"{n[:-len('/documents.jsonl')]}\t{k}")
+EOF
+}

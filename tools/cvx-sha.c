@@ -40,14 +40,9 @@ static const char *out_path;
 /* The name to write in the digest line (-N), instead of the operand. */
 static const char *line_name;
 
-static void __attribute__((noreturn))
-usage(int status)
-{
-	fprintf(status == 0 ? stdout : stderr,
-	    "usage: cvx-sha [-c hex | -C file] [-N name] [-o file] [file]\n"
-	    "       cvx-sha -n [-c hex | -C file] [-o file] [file ...]\n");
-	exit(status);
-}
+static const char usage[] =
+    "usage: cvx-sha [-c hex | -C file] [-N name] [-o file] [file]\n"
+    "       cvx-sha -n [-c hex | -C file] [-o file] [file ...]\n";
 
 /* Report the last OpenSSL error and exit 1. */
 static void __attribute__((noreturn))
@@ -56,7 +51,7 @@ ssl_die(const char *where)
 	char msg[256];
 
 	ERR_error_string_n(ERR_get_error(), msg, sizeof(msg));
-	errx(1, "%s: %s", where, msg);
+	cvx_die("%s: %s", where, msg);
 }
 
 /* Is s[0..n) a SHA-256 in hex?  Lowercases it in place. */
@@ -145,16 +140,16 @@ read_sum_file(const char *path, const char *name)
 	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		err(1, "%s", path);
+		cvx_die("%s: %s", path, strerror(errno));
 	while ((r = read(fd, buf, sizeof(buf))) != 0) {
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			err(1, "%s", path);
+			cvx_die("%s: %s", path, strerror(errno));
 		}
 		cvx_buf_add(&b, buf, (size_t)r);
 		if (b.len > 64 * 1024 * 1024)
-			errx(1, "%s: too large for a checksum file", path);
+			cvx_die("%s: too large for a checksum file", path);
 	}
 	(void)close(fd);
 	for (line = b.p; line != NULL && *line != '\0'; line = next) {
@@ -168,9 +163,9 @@ read_sum_file(const char *path, const char *name)
 			hit = hex;
 	}
 	if (count == 0)
-		errx(1, "%s: no SHA-256 checksum line found", path);
+		cvx_die("%s: no SHA-256 checksum line found", path);
 	if (count > 1 && hit == NULL)
-		errx(1, "%s: no checksum line for %s", path, name);
+		cvx_die("%s: no checksum line for %s", path, name);
 	hex = cvx_strdup(count == 1 ? one : hit);
 	cvx_buf_free(&b);
 	return hex;
@@ -223,9 +218,14 @@ ring_write(struct pass *ps, size_t len)
 {
 	size_t first = len < ps->cap - ps->head ? len : ps->cap - ps->head;
 
+	if (len == 0)
+		return;
+	cvx_stream_at_bol(false);
 	if (cvx_write_all(1, ps->buf + ps->head, first) != 0 ||
 	    cvx_write_all(1, ps->buf, len - first) != 0)
-		err(1, "stdout");
+		cvx_die("stdout: %s", strerror(errno));
+	/* An abort line after these bytes must start a line of its own. */
+	cvx_stream_at_bol(ps->buf[(ps->head + len - 1) % ps->cap] == '\n');
 	ps->head = (ps->head + len) % ps->cap;
 	ps->len -= len;
 }
@@ -248,12 +248,16 @@ copy_file(int fd, off_t *off, size_t len, const char *name, char *buf,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			err(1, "%s", use_splice ? "stdout" : name);
+			cvx_die("%s: %s", use_splice ? "stdout" : name,
+			    strerror(errno));
 		if (n == 0)
-			errx(1, "%s: file shrank while being read", name);
+			cvx_die("%s: file shrank while being read", name);
+		/* Spliced bytes are not seen: whether a line ended is unknown. */
+		cvx_stream_at_bol(false);
 		if (!use_splice) {
 			if (cvx_write_all(1, buf, (size_t)n) != 0)
-				err(1, "stdout");
+				cvx_die("stdout: %s", strerror(errno));
+			cvx_stream_at_bol(buf[n - 1] == '\n');
 			*off += n;
 		}
 		len -= (size_t)n;
@@ -371,7 +375,7 @@ open_out(void)
 		return -1;
 	if ((fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 	    0666)) < 0)
-		err(1, "%s", out_path);
+		cvx_die("%s: %s", out_path, strerror(errno));
 	return fd;
 }
 
@@ -406,6 +410,9 @@ do_one(EVP_MD_CTX *ctx, const char *path, int out_fd)
 	int fd, rval = 0;
 
 	if ((fd = cvx_open_input(path)) < 0) {
+		/* Passing bytes on, a failure must reach the consumer. */
+		if (!no_pass)
+			cvx_die("%s: %s", name, strerror(errno));
 		warn("%s", name);
 		return 1;
 	}
@@ -414,10 +421,13 @@ do_one(EVP_MD_CTX *ctx, const char *path, int out_fd)
 	/* A regular file to verify is hashed first, copied after. */
 	whole = verify_whole(fd);
 	pass_init(&ps, fd, !no_pass && whole < 0, hold);
-	if (hash_fd(ctx, &ps, name, hold, hex, &total) != 0)
+	if (hash_fd(ctx, &ps, name, hold, hex, &total) != 0) {
+		if (!no_pass)
+			cvx_die("%s: read failed", name);
 		rval = 1;
+	}
 	else if (expect_hex != NULL && strcmp(hex, expect_hex) != 0)
-		errx(1, "%s: checksum mismatch: expected %s, got %s%s", name,
+		cvx_die("%s: checksum mismatch: expected %s, got %s%s", name,
 		    expect_hex, hex, no_pass || whole >= 0 ? "" :
 		    " (the last 4 MiB were held back)");
 	else if (whole >= 0)
@@ -459,6 +469,8 @@ main(int argc, char **argv)
 	int ch, i, out_fd, rval = 0;
 
 	cvx_stderr_lines();
+	/* Passing bytes on, every failure ends them with the abort line. */
+	cvx_stream_writer();
 	while ((ch = getopt_long(argc, argv, "C:c:hN:no:V", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
@@ -468,10 +480,11 @@ main(int argc, char **argv)
 		case 'c':
 			expect_hex = optarg;
 			if (!is_hex_digest(expect_hex, strlen(expect_hex)))
-				usage(2);
+				cvx_usage_fail(usage, "-c: not a SHA-256 in hex: "
+				    "%s", expect_hex);
 			break;
 		case 'h':
-			usage(0);
+			cvx_usage_help(usage);
 		case 'N':
 			line_name = optarg;
 			break;
@@ -485,7 +498,7 @@ main(int argc, char **argv)
 			printf("cvx-sha %s\n", CVX_VERSION);
 			return cvx_close_stdout();
 		default:
-			usage(2);
+			cvx_usage_fail(usage, NULL);
 		}
 	}
 	argc -= optind;
@@ -493,9 +506,13 @@ main(int argc, char **argv)
 	if ((expect_hex != NULL && expect_file != NULL) ||
 	    (argc > 1 && (!no_pass || expect_hex != NULL ||
 	    expect_file != NULL || line_name != NULL)))
-		usage(2);
+		cvx_usage_fail(usage, "%s", expect_hex != NULL &&
+		    expect_file != NULL ? "-c and -C exclude each other" :
+		    "several files need -n, without -c, -C or -N");
 
-	if (!no_pass)
+	if (no_pass)
+		cvx_stream_not_writer();
+	else
 		cvx_pipe_grow(1);
 	if ((ctx = EVP_MD_CTX_new()) == NULL)
 		ssl_die("EVP_MD_CTX_new");

@@ -1,0 +1,633 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * copy.c: JSON values to PostgreSQL COPY text-format fields.
+ *
+ * COPY text format: PostgreSQL documentation, COPY, "File Formats, Text
+ * Format": columns separated by tab, rows by newline, \N is NULL, and a
+ * backslash escapes \b \f \n \r \t \v \\ (and octal/hex bytes).  Value
+ * encodings: convex-export-format.md §3.1 (uniform and legacy eras).
+ * Nothing here talks to a server: cvx-pg-load reads the column types from
+ * the catalog and calls cvx_copy_value per value.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cvx-pg-load.h"
+
+/* U+FFFD REPLACEMENT CHARACTER, for --nul replace. */
+#define REPLACEMENT	"\xEF\xBF\xBD"
+
+/* The four hex digits at p (already checked by the JSON checker). */
+static long
+hex4(const char *p)
+{
+	long v = 0;
+	int i;
+
+	for (i = 0; i < 4; i++)
+		v = v << 4 | cvx_hexval((unsigned char)p[i]);
+	return v;
+}
+
+/* Append code point u as UTF-8, COPY-escaping the bytes COPY would eat. */
+static void
+put_cp(struct cvx_buf *out, unsigned long u)
+{
+	char b[2];
+
+	if (u == '\n' || u == '\r' || u == '\t' || u == '\\') {
+		b[0] = '\\';
+		b[1] = u == '\n' ? 'n' : u == '\r' ? 'r' : u == '\t' ? 't' :
+		    '\\';
+		cvx_buf_add(out, b, 2);
+		return;
+	}
+	cvx_utf8_put(out, u);
+}
+
+/* The first byte from p on that COPY text escapes (\\ \n \r \t), or end. */
+static const char *
+copy_plain(const char *p, const char *end)
+{
+	while (p < end && *p != '\\' && *p != '\n' && *p != '\r' && *p != '\t')
+		p++;
+	return p;
+}
+
+/* Append the plain bytes from *p on and move past them; false at end. */
+static bool
+add_plain(struct cvx_buf *out, const char **p, const char *end)
+{
+	const char *run = *p;
+
+	*p = copy_plain(run, end);
+	cvx_buf_add(out, run, (size_t)(*p - run));
+	return *p < end;
+}
+
+void
+cvx_copy_escape(struct cvx_buf *out, const char *s, size_t n)
+{
+	const char *p = s, *end = s + n;
+
+	cvx_buf_grow(out, n);
+	while (add_plain(out, &p, end)) {
+		put_cp(out, (unsigned char)*p);
+		p++;
+	}
+}
+
+/*
+ * Decode the JSON string raw[0..n) (checked, between its quotes) into
+ * out COPY-escaped, in one pass, applying the NUL policy to \u0000.  (The
+ * plain decoder, for values a type's input function parses, is
+ * cvx_json_unescape.)
+ */
+static int
+string_out(struct cvx_buf *out, const char *raw, size_t n,
+    enum cvx_nul_policy nul)
+{
+	const char *p = raw, *end = raw + n, *bs;
+	long u, u2;
+	char c;
+
+	cvx_buf_grow(out, n);
+	while (p < end) {
+		if ((bs = memchr(p, '\\', (size_t)(end - p))) == NULL) {
+			cvx_buf_add(out, p, (size_t)(end - p));
+			break;
+		}
+		cvx_buf_add(out, p, (size_t)(bs - p));
+		if (end - bs < 2)
+			return -1;
+		c = bs[1];
+		p = bs + 2;
+		/* JSON's one-letter escapes are COPY's too (but / and "). */
+		if (c == '"' || c == '/') {
+			cvx_buf_addc(out, c);
+			continue;
+		}
+		if (c != 'u') {
+			cvx_buf_add(out, bs, 2);
+			continue;
+		}
+		if (end - p < 4)
+			return -1;
+		u = hex4(p);
+		p += 4;
+		if (u >= 0xD800 && u <= 0xDBFF) {
+			if (end - p < 6)
+				return -1;
+			u2 = hex4(p + 2);
+			p += 6;
+			u = 0x10000 + ((u - 0xD800) << 10) + (u2 - 0xDC00);
+		}
+		if (u == 0) {
+			if (nul == CVX_NUL_REJECT)
+				return -1;
+			if (nul == CVX_NUL_REPLACE)
+				cvx_buf_adds(out, REPLACEMENT);
+			continue;
+		}
+		put_cp(out, (unsigned long)u);
+	}
+	return 0;
+}
+
+int
+cvx_copy_json_string(struct cvx_buf *out, const char *raw, size_t n,
+    enum cvx_nul_policy nul)
+{
+	return string_out(out, raw, n, nul);
+}
+
+/* JSON text with the NUL policy applied, COPY-escaped when copy is set. */
+static int
+json_out(struct cvx_buf *out, const char *s, size_t n,
+    enum cvx_nul_policy nul, bool copy)
+{
+	const char *p = s, *end = s + n;
+
+	cvx_buf_grow(out, n);
+	while (add_plain(out, &p, end)) {
+		if (*p != '\\') {		/* whitespace between tokens */
+			if (copy)
+				put_cp(out, (unsigned char)*p);
+			else
+				cvx_buf_addc(out, *p);
+			p++;
+			continue;
+		}
+		/* Checked JSON: a backslash always starts an escape. */
+		if (end - p >= 6 && memcmp(p, "\\u0000", 6) == 0) {
+			if (nul == CVX_NUL_REJECT)
+				return -1;
+			if (nul == CVX_NUL_REPLACE)
+				cvx_buf_adds(out, copy ? "\\\\ufffd" :
+				    "\\ufffd");
+			p += 6;
+			continue;
+		}
+		if (end - p < 2)
+			return -1;
+		if (copy)
+			cvx_buf_addc(out, '\\');
+		cvx_buf_addc(out, '\\');
+		if (p[1] == '\\' && copy)
+			cvx_buf_add(out, "\\\\", 2);
+		else
+			cvx_buf_addc(out, p[1]);
+		p += 2;
+	}
+	return 0;
+}
+
+int
+cvx_copy_json_text(struct cvx_buf *out, const char *json, size_t n,
+    enum cvx_nul_policy nul)
+{
+	return json_out(out, json, n, nul, true);
+}
+
+/* Append "\x" and the hex digits of p[0..n): bytea's hex input format. */
+static void
+hex_out(struct cvx_buf *out, const unsigned char *p, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	cvx_buf_grow(out, 2 + 2 * n);
+	cvx_buf_add(out, "\\x", 2);
+	for (i = 0; i < n; i++) {
+		out->p[out->len++] = hex[p[i] >> 4];
+		out->p[out->len++] = hex[p[i] & 0xF];
+	}
+	out->p[out->len] = '\0';
+}
+
+enum cvx_num_kind
+cvx_number_kind(const char *tok, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (tok[i] == '.' || tok[i] == 'e' || tok[i] == 'E')
+			return CVX_NUM_FLOAT;
+	return CVX_NUM_INT;
+}
+
+int
+cvx_epoch_ms_to_us(const char *tok, size_t n, int64_t *us)
+{
+	const char *p = tok, *end = tok + n, *ip, *fp = NULL;
+	size_t ilen, flen = 0, nd, i, keep;
+	long exp = 0, e;
+	char digits[64];
+	bool neg = false, up, odd;
+	uint64_t v = 0;
+
+	if (p < end && *p == '-') {
+		neg = true;
+		p++;
+	}
+	for (ip = p; p < end && *p >= '0' && *p <= '9'; p++)
+		;
+	if ((ilen = (size_t)(p - ip)) == 0)
+		return -1;
+	if (p < end && *p == '.') {
+		for (fp = ++p; p < end && *p >= '0' && *p <= '9'; p++)
+			;
+		flen = (size_t)(p - fp);
+	}
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		bool eneg = false;
+
+		if (++p < end && (*p == '+' || *p == '-'))
+			eneg = *p++ == '-';
+		for (; p < end && *p >= '0' && *p <= '9'; p++)
+			if ((exp = exp * 10 + (*p - '0')) > 100)
+				return -1;	/* far out of range anyway */
+		if (eneg)
+			exp = -exp;
+	}
+	if (p != end)
+		return -1;
+	/* The value is D * 10^e with D = int digits then fraction digits. */
+	while (ilen > 1 && *ip == '0') {	/* leading zeros carry nothing */
+		ip++;
+		ilen--;
+	}
+	if (ilen + flen >= sizeof(digits))
+		flen = sizeof(digits) - 1 - ilen;	/* beyond any rounding */
+	if (ilen >= sizeof(digits))
+		return -1;
+	memcpy(digits, ip, ilen);
+	if (flen)
+		memcpy(digits + ilen, fp, flen);
+	nd = ilen + flen;
+	e = exp - (long)flen + 3;		/* milliseconds to microseconds */
+	if (e >= 0) {
+		keep = nd;
+	} else if ((size_t)-e >= nd) {
+		keep = 0;
+	} else
+		keep = nd - (size_t)-e;
+	for (i = 0; i < keep; i++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(digits[i] - '0');
+	}
+	for (; e > 0; e--) {
+		if (v > UINT64_MAX / 10)
+			return -1;
+		v *= 10;
+	}
+	/* Round half to even on the exact decimal rest. */
+	up = false;
+	if (keep < nd && (size_t)-e <= nd) {
+		if (digits[keep] > '5')
+			up = true;
+		else if (digits[keep] == '5') {
+			for (i = keep + 1; i < nd && digits[i] == '0'; i++)
+				;
+			odd = (v & 1) != 0;
+			up = i < nd || odd;
+		}
+	}
+	if (up)
+		v++;
+	if (v > (uint64_t)INT64_MAX)
+		return -1;
+	*us = neg ? -(int64_t)v : (int64_t)v;
+	return 0;
+}
+
+/* Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant). */
+static void
+civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+	int64_t era, yy;
+	unsigned doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = (unsigned)(z - era * 146097);
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	yy = (int64_t)yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = yy + (*m <= 2);
+}
+
+int
+cvx_format_time(struct cvx_buf *out, int64_t us, enum cvx_time_kind kind)
+{
+	/* 0001-01-01 and 10000-01-01 in microseconds since 1970. */
+	const int64_t lo = -62135596800000000LL, hi = 253402300800000000LL;
+	const int64_t day = 86400000000LL;
+	int64_t days, rem, y;
+	unsigned m, d;
+
+	if (us < lo || us >= hi)
+		return -1;
+	days = us / day;
+	rem = us % day;
+	if (rem < 0) {
+		rem += day;
+		days--;
+	}
+	civil_from_days(days, &y, &m, &d);
+	cvx_buf_printf(out, "%04lld-%02u-%02u", (long long)y, m, d);
+	if (kind == CVX_TIME_DATE)
+		return 0;
+	cvx_buf_printf(out, " %02lld:%02lld:%02lld.%06lld",
+	    (long long)(rem / 3600000000LL),
+	    (long long)(rem / 60000000LL % 60),
+	    (long long)(rem / 1000000LL % 60), (long long)(rem % 1000000LL));
+	if (kind == CVX_TIME_TIMESTAMPTZ)
+		cvx_buf_adds(out, "+00");
+	return 0;
+}
+
+/* Decode base64 of exactly 8 little-endian bytes. */
+static int
+b64_u64(const char *s, size_t n, uint64_t *v)
+{
+	struct cvx_buf b = { 0 };
+	int i, r = -1;
+
+	if (cvx_base64_decode(&b, s, n) == 0 && b.len == 8) {
+		*v = 0;
+		for (i = 7; i >= 0; i--)
+			*v = *v << 8 | (unsigned char)b.p[i];
+		r = 0;
+	}
+	cvx_buf_free(&b);
+	return r;
+}
+
+int
+cvx_float_text(struct cvx_buf *out, const char *b64, size_t n)
+{
+	uint64_t bits;
+	double x;
+
+	if (b64_u64(b64, n, &bits) != 0)
+		return -1;
+	memcpy(&x, &bits, sizeof(x));
+	if (isnan(x))
+		cvx_buf_adds(out, "NaN");
+	else if (isinf(x))
+		cvx_buf_adds(out, x < 0 ? "-Infinity" : "Infinity");
+	else if (x == 0)
+		cvx_buf_adds(out, signbit(x) ? "-0" : "0");
+	else
+		cvx_buf_printf(out, "%.17g", x);
+	return 0;
+}
+
+int
+cvx_integer_text(struct cvx_buf *out, const char *b64, size_t n)
+{
+	uint64_t bits;
+
+	if (b64_u64(b64, n, &bits) != 0)
+		return -1;
+	cvx_buf_printf(out, "%lld", (long long)(int64_t)bits);
+	return 0;
+}
+
+enum cvx_pgtype
+cvx_pgtype_of(const char *typname, char category)
+{
+	static const struct {
+		const char *name;
+		enum cvx_pgtype type;
+	} names[] = {
+		{ "int2", CVX_PG_INT }, { "int4", CVX_PG_INT },
+		{ "int8", CVX_PG_INT }, { "numeric", CVX_PG_NUMERIC },
+		{ "float4", CVX_PG_FLOAT }, { "float8", CVX_PG_FLOAT },
+		{ "bool", CVX_PG_BOOL }, { "json", CVX_PG_JSON },
+		{ "jsonb", CVX_PG_JSONB }, { "bytea", CVX_PG_BYTEA },
+		{ "timestamp", CVX_PG_TIMESTAMP },
+		{ "timestamptz", CVX_PG_TIMESTAMPTZ }, { "date", CVX_PG_DATE },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(typname, names[i].name) == 0)
+			return names[i].type;
+	if (category == 'A')
+		return CVX_PG_ARRAY;
+	if (category == 'S')
+		return CVX_PG_TEXT;
+	return CVX_PG_OTHER;
+}
+
+/* Is v[0..n) the object {"$NAME":"..."} alone?  Sets *s, *sn to its text. */
+static bool
+special(const char *v, size_t n, const char *name, const char **s,
+    size_t *sn)
+{
+	size_t k = strlen(name);
+
+	/* Convex writes these compact: {"$bytes":"..."} (export.rs). */
+	if (n < k + 7 || memcmp(v, "{\"", 2) != 0 ||
+	    memcmp(v + 2, name, k) != 0 || memcmp(v + 2 + k, "\":\"", 3) != 0 ||
+	    memcmp(v + n - 2, "\"}", 2) != 0)
+		return false;
+	*s = v + k + 5;
+	*sn = n - k - 7;
+	return memchr(*s, '"', *sn) == NULL;
+}
+
+static int raw_value(struct cvx_buf *, enum cvx_pgtype, enum cvx_pgtype,
+    const char *, size_t, enum cvx_nul_policy, const char **);
+
+/* A JSON array as a PostgreSQL array literal of elem values. */
+static int
+array_literal(struct cvx_buf *out, enum cvx_pgtype elem, const char *v,
+    size_t n, enum cvx_nul_policy nul, const char **why)
+{
+	const char *p = v + 1, *end = v + n - 1, *q;
+	struct cvx_buf tmp = { 0 };
+	struct cvx_json_error je;
+	size_t i;
+	int r = 0;
+
+	cvx_buf_addc(out, '{');
+	while (p < end && r == 0) {
+		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n' ||
+		    *p == ',')
+			p++;
+		if (p >= end)
+			break;
+		if ((q = cvx_json_skip(v, p, end, &je)) == NULL) {
+			*why = "invalid JSON array";
+			r = -1;
+			break;
+		}
+		if (out->p[out->len - 1] != '{')
+			cvx_buf_addc(out, ',');
+		if (*p == '[') {
+			r = array_literal(out, elem, p, (size_t)(q - p), nul,
+			    why);
+		} else if (q - p == 4 && memcmp(p, "null", 4) == 0) {
+			cvx_buf_adds(out, "NULL");
+		} else {
+			cvx_buf_reset(&tmp);
+			r = raw_value(&tmp, elem, CVX_PG_OTHER, p,
+			    (size_t)(q - p), nul, why);
+			/* Quote every element: "NULL" and "" stay strings. */
+			cvx_buf_addc(out, '"');
+			for (i = 0; r == 0 && i < tmp.len; i++) {
+				if (tmp.p[i] == '"' || tmp.p[i] == '\\')
+					cvx_buf_addc(out, '\\');
+				cvx_buf_addc(out, tmp.p[i]);
+			}
+			cvx_buf_addc(out, '"');
+		}
+		p = q;
+	}
+	cvx_buf_addc(out, '}');
+	cvx_buf_free(&tmp);
+	return r;
+}
+
+/* One JSON value (not null) as the unescaped text of a type value. */
+static int
+raw_value(struct cvx_buf *out, enum cvx_pgtype type, enum cvx_pgtype elem,
+    const char *v, size_t n, enum cvx_nul_policy nul, const char **why)
+{
+	struct cvx_buf tmp = { 0 };
+	const char *s;
+	size_t sn;
+	int64_t us;
+	int r = 0;
+
+	if (type == CVX_PG_JSON || type == CVX_PG_JSONB) {
+		if ((r = json_out(out, v, n, nul, false)) != 0)
+			*why = "U+0000 (\\u0000) in a string";
+		return r;
+	}
+	switch (*v) {
+	case '"':
+		if (type == CVX_PG_BYTEA) {
+			/* Legacy bytes: a bare base64 string. */
+			if (cvx_base64_decode(&tmp, v + 1, n - 2) != 0) {
+				*why = "invalid base64 for bytea";
+				r = -1;
+			} else
+				hex_out(out, (unsigned char *)tmp.p, tmp.len);
+			break;
+		}
+		if ((r = cvx_json_unescape(v + 1, n - 2, out, nul)) != 0)
+			*why = "U+0000 (\\u0000) in a string";
+		break;
+	case '{':
+		if ((type == CVX_PG_FLOAT || type == CVX_PG_NUMERIC) &&
+		    special(v, n, "$float", &s, &sn)) {
+			if ((r = cvx_float_text(out, s, sn)) != 0)
+				*why = "invalid $float";
+		} else if ((type == CVX_PG_INT || type == CVX_PG_NUMERIC ||
+		    type == CVX_PG_FLOAT) && special(v, n, "$integer", &s, &sn)) {
+			if ((r = cvx_integer_text(out, s, sn)) != 0)
+				*why = "invalid $integer";
+		} else if (type == CVX_PG_BYTEA &&
+		    special(v, n, "$bytes", &s, &sn)) {
+			if (cvx_base64_decode(&tmp, s, sn) != 0) {
+				*why = "invalid base64 in $bytes";
+				r = -1;
+			} else
+				hex_out(out, (unsigned char *)tmp.p, tmp.len);
+		} else if (type == CVX_PG_TEXT || type == CVX_PG_OTHER) {
+			if ((r = json_out(out, v, n, nul, false)) != 0)
+				*why = "U+0000 (\\u0000) in a string";
+		} else {
+			*why = "an object cannot be loaded into this type";
+			r = -1;
+		}
+		break;
+	case '[':
+		if (type == CVX_PG_ARRAY)
+			r = array_literal(out, elem, v, n, nul, why);
+		else if (type == CVX_PG_TEXT || type == CVX_PG_OTHER) {
+			if ((r = json_out(out, v, n, nul, false)) != 0)
+				*why = "U+0000 (\\u0000) in a string";
+		} else {
+			*why = "an array cannot be loaded into this type";
+			r = -1;
+		}
+		break;
+	case 't': case 'f':
+		if (type == CVX_PG_BYTEA || type == CVX_PG_ARRAY) {
+			*why = "a boolean cannot be loaded into this type";
+			r = -1;
+		} else
+			cvx_buf_add(out, v, n);
+		break;
+	default:			/* a number */
+		if (type == CVX_PG_TIMESTAMP || type == CVX_PG_TIMESTAMPTZ ||
+		    type == CVX_PG_DATE) {
+			/* Epoch milliseconds, as Convex's _creationTime. */
+			if (cvx_epoch_ms_to_us(v, n, &us) != 0 ||
+			    cvx_format_time(out, us, type == CVX_PG_DATE ?
+			    CVX_TIME_DATE : type == CVX_PG_TIMESTAMP ?
+			    CVX_TIME_TIMESTAMP : CVX_TIME_TIMESTAMPTZ) != 0) {
+				*why = "epoch milliseconds out of range";
+				r = -1;
+			}
+		} else if (type == CVX_PG_BYTEA || type == CVX_PG_ARRAY) {
+			*why = "a number cannot be loaded into this type";
+			r = -1;
+		} else
+			cvx_buf_add(out, v, n);
+		break;
+	}
+	cvx_buf_free(&tmp);
+	return r;
+}
+
+int
+cvx_copy_value(struct cvx_buf *out, struct cvx_buf *tmp, enum cvx_pgtype type,
+    enum cvx_pgtype elem, const char *v, size_t n, enum cvx_nul_policy nul,
+    const char **why)
+{
+	*why = NULL;
+	if (*v == 'n') {			/* null */
+		cvx_buf_add(out, "\\N", 2);
+		return 0;
+	}
+	/* Fast paths: the bulk of a document goes through one of these. */
+	if (*v == '"' && type != CVX_PG_BYTEA && type != CVX_PG_JSON &&
+	    type != CVX_PG_JSONB) {
+		if (string_out(out, v + 1, n - 2, nul) != 0) {
+			*why = "U+0000 (\\u0000) in a string";
+			return -1;
+		}
+		return 0;
+	}
+	if (type == CVX_PG_JSON || type == CVX_PG_JSONB ||
+	    (type == CVX_PG_TEXT && (*v == '{' || *v == '['))) {
+		if (json_out(out, v, n, nul, true) != 0) {
+			*why = "U+0000 (\\u0000) in a string";
+			return -1;
+		}
+		return 0;
+	}
+	if ((*v == '-' || (*v >= '0' && *v <= '9')) &&
+	    type != CVX_PG_TIMESTAMP && type != CVX_PG_TIMESTAMPTZ &&
+	    type != CVX_PG_DATE && type != CVX_PG_BYTEA &&
+	    type != CVX_PG_ARRAY) {
+		cvx_buf_add(out, v, n);		/* digits need no escaping */
+		return 0;
+	}
+	cvx_buf_reset(tmp);
+	if (raw_value(tmp, type, elem, v, n, nul, why) != 0)
+		return -1;
+	cvx_copy_escape(out, tmp->p, tmp->len);
+	return 0;
+}

@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: MIT */
+/* cvx-pg-load: load the stream into PostgreSQL with COPY, in one transaction. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+#include "cvx-pg-load.h"
+
+static const char usage[] =
+    "usage: cvx-pg-load [-n] [-d conninfo] [-k column[,column]] [-m mode]\n"
+    "           [-s schema] [-T table[,table]] [-t table] [--allow-empty]\n"
+    "           [--commit-every rows] [--create] [--doc-column column]\n"
+    "           [--ignore-unknown] [--no-db] [--nul policy] [--progress]\n"
+    "           [--staging temp|unlogged] [--summary format] [file]\n"
+    "       cvx-pg-load -c [-d conninfo] [-s schema] table ...\n";
+
+
+/* The index of arg in the NULL-terminated names; usage error if none. */
+static int
+pick(const char *arg, const char *const *names)
+{
+	int i;
+
+	for (i = 0; names[i] != NULL; i++)
+		if (strcmp(arg, names[i]) == 0)
+			return i;
+	cvx_usage_fail(usage, "%s: not one of the choices", arg);
+}
+
+/* Parse a positive row count for --commit-every. */
+static uint64_t
+parse_rows(const char *s)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v == 0 || *s == '-')
+		cvx_usage_fail(usage, "--commit-every: not a positive number: %s",
+		    s);
+	return v;
+}
+
+/*
+ * Fill o from the command line, and check the combinations; *argc and
+ * *argv are left with the operands.  Usage errors exit 2.
+ */
+static void
+parse_options(struct options *o, int *argc, char ***argv)
+{
+	enum { O_ALLOW_EMPTY = 256, O_COMMIT, O_CREATE, O_DOC, O_IGNORE,
+	    O_NO_DB, O_NUL, O_PROGRESS, O_STAGING, O_SUMMARY };
+	static const struct option longopts[] = {
+		{ "count",		no_argument,		NULL, 'c' },
+		{ "dbname",		required_argument,	NULL, 'd' },
+		{ "help",		no_argument,		NULL, 'h' },
+		{ "key",		required_argument,	NULL, 'k' },
+		{ "mode",		required_argument,	NULL, 'm' },
+		{ "dry-run",		no_argument,		NULL, 'n' },
+		{ "schema",		required_argument,	NULL, 's' },
+		{ "table",		required_argument,	NULL, 't' },
+		{ "truncate",		required_argument,	NULL, 'T' },
+		{ "version",		no_argument,		NULL, 'V' },
+		{ "allow-empty",	no_argument,		NULL, O_ALLOW_EMPTY },
+		{ "commit-every",	required_argument,	NULL, O_COMMIT },
+		{ "create",		no_argument,		NULL, O_CREATE },
+		{ "doc-column",		required_argument,	NULL, O_DOC },
+		{ "ignore-unknown",	no_argument,		NULL, O_IGNORE },
+		{ "no-db",		no_argument,		NULL, O_NO_DB },
+		{ "nul",		required_argument,	NULL, O_NUL },
+		{ "progress",		no_argument,		NULL, O_PROGRESS },
+		{ "staging",		required_argument,	NULL, O_STAGING },
+		{ "summary",		required_argument,	NULL, O_SUMMARY },
+		{ NULL,			0,			NULL, 0 }
+	};
+	/* Option words, in the order of their enum values. */
+	static const char *const modes[] = { "insert", "merge", "replace",
+	    NULL };
+	static const char *const nuls[] = { "reject", "strip", "replace",
+	    NULL };
+	static const char *const stagings[] = { "temp", "unlogged", NULL };
+	static const char *const summaries[] = { "text", "json", "none",
+	    NULL };
+	int ch;
+
+	while ((ch = getopt_long(*argc, *argv, "cd:hk:m:ns:T:t:V", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'c': o->count = true; break;
+		case 'd': o->conninfo = optarg; break;
+		case 'h': cvx_usage_help(usage);
+		case 'k': o->key = optarg; break;
+		case 'm': o->mode = pick(optarg, modes); break;
+		case 'n': o->dry_run = true; break;
+		case 's': o->schema = optarg; break;
+		case 'T': o->truncate = optarg; break;
+		case 't': o->table = optarg; break;
+		case 'V':
+			puts("cvx-pg-load " CVX_VERSION);
+			exit(cvx_close_stdout());
+		case O_ALLOW_EMPTY: o->allow_empty = true; break;
+		case O_COMMIT: o->commit_every = parse_rows(optarg); break;
+		case O_CREATE: o->create = true; break;
+		case O_DOC: o->doc_column = optarg; break;
+		case O_IGNORE: o->ignore_unknown = true; break;
+		case O_NO_DB: o->no_db = true; break;
+		case O_NUL: o->nul = pick(optarg, nuls); break;
+		case O_PROGRESS: o->progress = true; break;
+		case O_STAGING: o->unlogged = pick(optarg, stagings); break;
+		case O_SUMMARY: o->summary = pick(optarg, summaries); break;
+		default:
+			cvx_usage_fail(usage, NULL);
+		}
+	}
+	*argc -= optind;
+	*argv += optind;
+	if (o->count && *argc < 1)
+		cvx_usage_fail(usage, "--count needs a table");
+	if (!o->count && *argc > 1)
+		cvx_usage_fail(usage, "too many operands");
+	if (o->count && o->no_db)
+		cvx_usage_fail(usage, "--count needs a database, not --no-db");
+	if (o->mode != MODE_MERGE && (o->commit_every || o->key))
+		cvx_usage_fail(usage, "--commit-every and --key need "
+		    "--mode merge");
+	if (o->truncate != NULL && (o->mode != MODE_REPLACE ||
+	    o->truncate[strspn(o->truncate, ",")] == '\0'))
+		cvx_usage_fail(usage, "-T needs --mode replace and a table name");
+	if (o->allow_empty && o->mode != MODE_REPLACE)
+		cvx_usage_fail(usage, "--allow-empty needs --mode replace");
+	if (o->no_db)
+		o->dry_run = true;	/* nothing is written anywhere */
+	if (o->dry_run)
+		o->commit_every = 0;	/* a dry run commits nothing */
+	if (o->conninfo == NULL &&
+	    (o->conninfo = getenv("DATABASE_URL")) == NULL)
+		o->conninfo = "";	/* libpq's PG* environment */
+	if (isatty(2))
+		o->progress = true;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct options o = { .nul = CVX_NUL_REJECT };
+	bool committed = false;
+	int rval;
+
+	cvx_stderr_lines();
+	parse_options(&o, &argc, &argv);
+	opt = &o;
+
+	/* Until there is a transaction, a signal just ends the process. */
+	if (!opt->no_db)
+		db_connect();
+	if (opt->count)
+		return count_tables(argc, argv);
+
+	if (conn != NULL) {
+		db_catch_signals();
+		PQclear(exec_sql("BEGIN", PGRES_COMMAND_OK, "begin"));
+	}
+	load_stream(argc == 1 ? argv[0] : NULL);
+	if (conn != NULL) {
+		load_finish(true);
+		if (opt->dry_run)
+			PQclear(exec_sql("ROLLBACK", PGRES_COMMAND_OK,
+			    "rollback"));
+		else {
+			db_commit();
+			committed = true;
+		}
+	}
+	rval = load_summary(committed);
+	if (conn != NULL)
+		db_close();
+	return rval;
+}
