@@ -41,7 +41,7 @@ LIBS_cvx-pg-load     = $(shell $(PKG_CONFIG) --libs libpq) -lm
 CFLAGS_cvx-sha       = $(call isystem,$(shell $(PKG_CONFIG) --cflags libcrypto))
 LIBS_cvx-sha         = $(shell $(PKG_CONFIG) --libs libcrypto)
 LIBS_cvx-count       = -pthread
-TEST_OBJ_pgconvert   = $(BUILD)/tools/cvx-pg-load/copy.o
+TEST_OBJ_pgconvert   = $(BUILD)/tools/cvx-pg-load/copy.o $(BUILD)/tools/cvx-pg-load/scalar.o
 
 # A tool is tools/NAME.c, or tools/NAME/*.c when it needs several files
 # (with its private header beside them).  Nothing below names a tool.

@@ -17,7 +17,7 @@ cvx_parse_uint(const char *s, uint64_t max, uint64_t *v)
 		if (*s < '0' || *s > '9')
 			return -1;
 		d = (unsigned)(*s - '0');
-		if (n > (max - d) / 10)
+		if (d > max || n > (max - d) / 10)
 			return -1;
 		n = n * 10 + d;
 	}

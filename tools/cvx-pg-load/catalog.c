@@ -11,7 +11,6 @@
 
 #include "cvx-pg-load.h"
 
-
 /* Read the columns of t (oid) from the catalog: once per table. */
 static void
 load_columns(struct table *t, const char *oid)

@@ -20,7 +20,6 @@ static bool unsent;			/* libpq holds COPY data not yet sent */
 static uint64_t input_bytes;		/* input read so far (copyin_input) */
 static uint64_t pushed_at;		/* input_bytes at the last push */
 
-
 /* Fail with a COPY error, naming the input line the server's row was. */
 void
 copy_error(struct table *t, const PGresult *r)

@@ -69,6 +69,8 @@ int cvx_copy_json_string(struct cvx_buf *out, const char *raw, size_t n,
 int cvx_copy_json_text(struct cvx_buf *out, const char *json, size_t n,
     enum cvx_nul_policy nul);
 
+/* ---- scalar.c: Convex scalars as PostgreSQL input text ----------------- */
+
 /* A JSON number token's kind: serde_json's rule (no '.', 'e', 'E': int). */
 enum cvx_num_kind { CVX_NUM_INT, CVX_NUM_FLOAT };
 enum cvx_num_kind cvx_number_kind(const char *tok, size_t n);
@@ -263,7 +265,7 @@ struct cvx_load_stat {
 void cvx_summary_append(struct cvx_buf *out, bool json,
     const struct cvx_load_stat *st, size_t n);
 
-/* ---- the tool's own state, between its files ---------------------------- */
+/* ---- the tool's own state, between its files --------------------------- */
 
 /*
  * Below, what the files that talk to the server share: they include
@@ -429,7 +431,7 @@ void replace_spool(const char *line, size_t len);
 int replace_end_spool(struct table *const *tables, size_t n,
     uint64_t *first);
 
-/* ---- count.c: --count --------------------------------------------------- */
+/* ---- count.c: --count -------------------------------------------------- */
 
 int count_tables(int argc, char **argv);
 

@@ -56,7 +56,6 @@ static double deadline;			/* waits give up then (0: never) */
 			"without COMMIT"
 #define CUT_SHORT	": connection closed without COMMIT"
 
-
 /* Seconds on the monotonic clock. */
 double
 now(void)
@@ -197,7 +196,7 @@ die_of_signal(const char *what)
  * Wait up to POLL_MS for the server: for input, or room to send (out);
  * read what came.  0; -1 with wait_why when the connection failed, the
  * deadline passed, or a signal asks to stop (while COMMIT is on its way
- * a signal cancels it and sets a deadline instead: see commit).
+ * a signal cancels it and sets a deadline instead: see db_commit).
  */
 int
 pg_poll(bool out)
@@ -512,8 +511,9 @@ db_connect(void)
 	/*
 	 * COPY data is queued, not waited for: the socket holds a few
 	 * milliseconds of the server's work, and a blocking send would let it
-	 * run dry while we convert the next chunk (push() refills it as we
-	 * go).  Every wait is ours (pg_wait), so a signal is never missed.
+	 * run dry while we convert the next chunk (copyin_push refills it
+	 * as we go).  Every wait is ours (pg_wait), so a signal is never
+	 * missed.
 	 */
 	if (PQsetnonblocking(conn, 1) != 0)
 		fail("database: %.*s", ONELINE(PQerrorMessage(conn)));

@@ -66,7 +66,6 @@ end_active(void)
 		end_copy(t);
 }
 
-
 /* The table named name[0..n), set up on first sight, then for its mode. */
 static struct table *
 get_table(const char *name, size_t n, uint64_t line)

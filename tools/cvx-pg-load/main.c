@@ -19,7 +19,6 @@ static const char usage[] =
     "           [--staging temp|unlogged] [--summary format] [file]\n"
     "       cvx-pg-load -c [-d conninfo] [-s schema] table ...\n";
 
-
 /* The index of arg in the NULL-terminated names; usage error if none. */
 static int
 pick(const char *arg, const char *const *names)

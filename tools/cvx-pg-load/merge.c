@@ -15,7 +15,6 @@
 /* Merge into an empty table: bytes of a COPY kept to redo it in staging. */
 #define SEG_MAX		(8 * 1024 * 1024)
 
-
 /* Merge: create the staging table, with t's columns and no constraints. */
 static void
 create_stage(struct table *t, const char *oid)

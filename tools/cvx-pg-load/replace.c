@@ -25,7 +25,6 @@ replace_begin(void)
 	truncate_pending = opt->truncate != NULL;
 }
 
-
 /* Replace: spool the input from this line on (see empty_table). */
 static void
 spool_start(uint64_t line)
