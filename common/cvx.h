@@ -146,6 +146,14 @@ long cvx_cpu_count(void);
  */
 int cvx_parse_uint(const char *s, uint64_t max, uint64_t *v);
 
+/*
+ * Append the names of the comma-separated list arg (the -t, -x, --int64
+ * lists) to the array *v of *n owned strings (free each, then *v).
+ * Returns 0, or -1 with nothing added for an empty list or an empty name
+ * in it ("a,,b", "a,").
+ */
+int cvx_list_add(char ***v, size_t *n, const char *arg);
+
 /* ---- out.c: buffered stream output and the abort line ------------------ */
 
 /*

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* opt.c: reading option values, the same way in every tool. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cvx.h"
@@ -22,5 +23,24 @@ cvx_parse_uint(const char *s, uint64_t max, uint64_t *v)
 		n = n * 10 + d;
 	}
 	*v = n;
+	return 0;
+}
+
+int
+cvx_list_add(char ***v, size_t *n, const char *arg)
+{
+	char *copy, *p, *save = NULL;
+
+	/* "a,,b", ",a" or "a,": a name left out, most likely by mistake. */
+	if (*arg == '\0' || arg[strlen(arg) - 1] == ',' || *arg == ',' ||
+	    strstr(arg, ",,") != NULL)
+		return -1;
+	copy = cvx_strdup(arg);
+	for (p = strtok_r(copy, ",", &save); p != NULL;
+	    p = strtok_r(NULL, ",", &save)) {
+		*v = cvx_reallocarray(*v, *n + 1, sizeof(**v));
+		(*v)[(*n)++] = cvx_strdup(p);
+	}
+	free(copy);
 	return 0;
 }

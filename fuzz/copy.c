@@ -43,7 +43,7 @@ static const enum cvx_nul_policy nuls[] = {
 	CVX_NUL_REJECT, CVX_NUL_STRIP, CVX_NUL_REPLACE
 };
 
-/* ---- the second transcoder ---------------------------------------------- */
+/* ---- the second transcoder ------------------------------------------ */
 
 /* Decoded bytes with the NUL policy applied; -1 to refuse. */
 static int
@@ -161,7 +161,7 @@ ref_epoch_us(const char *t, size_t n, int64_t *us)
 	for (; p < end && *p >= '0' && *p <= '9'; p++)
 		if (dg.len > 0 || *p != '0' || p + 1 == end || p[1] < '0' ||
 		    p[1] > '9')
-			cvx_buf_addc(&dg, *p);	/* leading zeros dropped */
+			cvx_buf_addc(&dg, *p);	/* no leading zeros */
 	e = 0;
 	/*
 	 * KNOWN (issue 15 report): copy.c keeps 63 digits at most, so the
@@ -413,7 +413,7 @@ expect(enum cvx_pgtype type, enum cvx_pgtype elem, const char *v, size_t n,
 	return r;
 }
 
-/* ---- value mode ---------------------------------------------------------- */
+/* ---- value mode ----------------------------------------------------- */
 
 static void
 value_mode(const uint8_t *data, size_t size)
@@ -466,7 +466,7 @@ done:
 	cvx_buf_free(&got);
 }
 
-/* ---- document mode --------------------------------------------------------- */
+/* ---- document mode -------------------------------------------------- */
 
 /* The table: a column of each kind and the catch-all `doc`. */
 static const struct {
@@ -543,15 +543,16 @@ check_row(struct cvx_rows *r, const struct cvx_doc *d, const char *row,
 				if (cvx_member_is_tag(&d->m[i]))
 					continue;
 				cvx_buf_reset(&want);
-				CHECK(json_nul(d->m[i].key - 1, d->m[i].klen + 2,
-				    nul, &want) == 0 && j < bd.n &&
+				CHECK(json_nul(d->m[i].key - 1,
+				    d->m[i].klen + 2, nul, &want) == 0 &&
+				    j < bd.n &&
 				    mem_eq(want.p, want.len, bd.m[j].key - 1,
 				    bd.m[j].klen + 2), "doc: key %zu", i);
 				cvx_buf_reset(&want);
 				CHECK(json_nul(d->m[i].val, d->m[i].vlen, nul,
 				    &want) == 0 && mem_eq(want.p, want.len,
-				    bd.m[j].val, bd.m[j].vlen), "doc: value %zu",
-				    i);
+				    bd.m[j].val, bd.m[j].vlen),
+				    "doc: value %zu", i);
 				j++;
 			}
 			CHECK(j == bd.n, "doc: %zu members, want %zu", bd.n, j);
@@ -568,12 +569,12 @@ check_row(struct cvx_rows *r, const struct cvx_doc *d, const char *row,
 				    "without it", table[ci].name);
 			} else {
 				k = (size_t)last;
-				CHECK(cvx_copy_value(&want, &tmp, table[ci].type,
-				    table[ci].elem, d->m[k].val, d->m[k].vlen,
-				    nul, &why) == 0 && mem_eq(f,
-				    (size_t)(tab - f), want.p, want.len),
-				    "column %s: not its last value",
-				    table[ci].name);
+				CHECK(cvx_copy_value(&want, &tmp,
+				    table[ci].type, table[ci].elem,
+				    d->m[k].val, d->m[k].vlen, nul,
+				    &why) == 0 && mem_eq(f, (size_t)(tab - f),
+				    want.p, want.len), "column %s: not its "
+				    "last value", table[ci].name);
 			}
 		}
 		f = tab + 1;

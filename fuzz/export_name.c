@@ -134,8 +134,9 @@ check_name(const char *name)
 	CHECK(en.kind != CVX_ENTRY_UNSAFE || unsafe, "UNSAFE for a safe "
 	    "name");
 	if (!interpreted) {
-		CHECK(en.table == NULL && en.component == NULL && en.why != NULL,
-		    "an ignored entry with a table, or no reason");
+		CHECK(en.table == NULL && en.component == NULL &&
+		    en.why != NULL, "an ignored entry with a table, or no "
+		    "reason");
 		goto out;
 	}
 	CHECK(en.component != NULL, "no component");
@@ -265,7 +266,8 @@ check_tables(const char *s, size_t n, const char *component)
 		cvx_buf_reset(&name);
 		rr = ref_tables_line(p, len, &name, &num);
 		/* A name taken before: "listed twice". */
-		for (i = 0; rr == 1 && i < seen.len; i += strlen(seen.p + i) + 1)
+		for (i = 0; rr == 1 && i < seen.len;
+		    i += strlen(seen.p + i) + 1)
 			if (strcmp(seen.p + i, name.p) == 0)
 				rr = 0;
 		r = cvx_catalog_tables_line(&cat, component, p, len, &e);

@@ -100,7 +100,8 @@ fuzz: deps
 
 fuzz-smoke: deps
 	$(MAKE) fuzz-build
-	CVX_SEEDS_LIMIT=300 sh fuzz/run.sh $(FUZZ_DIR) $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
+	CVX_SEEDS_LIMIT=300 sh fuzz/run.sh $(FUZZ_DIR) $(FUZZ_SMOKE_SECONDS) \
+	    $(FUZZ_TARGETS)
 
 $(addprefix fuzz-,$(FUZZ_TARGETS)): fuzz-%: $(FUZZ_DIR)/%
 	sh fuzz/run.sh $(FUZZ_DIR) $(FUZZ_SECONDS) $*

@@ -128,7 +128,8 @@ check_object(const char *s, size_t n)
 		    "member %zu: key is not a JSON string", i);
 		CHECK(cvx_json_check(s + m1.val[i], m1.vlen[i], NULL) == 0,
 		    "member %zu: value is not JSON on its own", i);
-		CHECK(m1.val[i] + m1.vlen[i] <= n, "member %zu past the end", i);
+		CHECK(m1.val[i] + m1.vlen[i] <= n, "member %zu past the end",
+		    i);
 	}
 	/* cvx_json_get: the first member with the first key's name. */
 	if (m1.n > 0) {

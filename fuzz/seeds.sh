@@ -65,7 +65,8 @@ def entries():
 	for d in folders():
 		for p in sorted(glob.glob(f"{d}/**/*", recursive=True)):
 			if os.path.isfile(p):
-				yield os.path.relpath(p, d), open(p, "rb").read()
+				with open(p, "rb") as f:
+					yield os.path.relpath(p, d), f.read()
 
 def lines(per_file=25):
 	"""Document lines: some of every documents.jsonl, and the tests'."""
@@ -194,7 +195,8 @@ elif name == "base64":
 		for v in values(d):
 			if isinstance(v, dict) and len(v) == 1:
 				v = next(iter(v.values()))
-			if isinstance(v, str) and B64_RE.match(v) and len(v) < 200:
+			if (isinstance(v, str) and len(v) < 200 and
+			    B64_RE.match(v)):
 				seed(v)
 elif name == "convex_id":
 	seed("z43zp6c3e75gkmz1kfwj6mbbx5sw281h")	# id_v6.rs vectors
@@ -228,7 +230,8 @@ elif name == "export_name":
 			for l in data.split(b"\n"):
 				if l:
 					seed(b"t" + l)
-	for n in sorted(names) + ["../x/documents.jsonl", "/abs/documents.jsonl",
+	for n in sorted(names) + ["../x/documents.jsonl",
+	    "/abs/documents.jsonl",
 	    "a\\b/documents.jsonl", "./t/documents.jsonl", "t//documents.jsonl",
 	    "_components/a/_components/b/t/documents.jsonl",
 	    "x/_components/1a/t/documents.jsonl", "_storage/kg2abc.png",
@@ -251,8 +254,9 @@ elif name == "unzip_zip":
 		for era in ("A", "B"):
 			for meth in ("deflate", "store"):
 				z = f"{work}/z{i}{era}{meth}.zip"
-				subprocess.run([sys.executable, mk, "--era", era,
-				    "--method", meth, z, "--dir", d], check=True)
+				subprocess.run([sys.executable, mk,
+				    "--era", era, "--method", meth, z,
+				    "--dir", d], check=True)
 				seed(open(z, "rb").read())
 	doc = f"{work}/doc.jsonl"
 	open(doc, "wb").write(b'{"_id":"x","a":1}\n{"b":"\\u00e9"}\n')

@@ -33,7 +33,7 @@ struct rtag {
 	size_t	 tl, cl;
 	int	 nt, nc;		/* how many times each */
 	size_t	 n;			/* members */
-	size_t	 first_other;		/* first member that is no tag */
+	size_t	 first_other;		/* first member not a tag */
 	size_t	 val[64], vlen[64], key[64], klen[64];
 	bool	 is_tag[64];
 };

@@ -134,7 +134,7 @@ __wrap_exit(int status)
 
 /* ---- what the code allocates while armed ----------------------------- */
 
-#define TRACK	(1 << 16)	/* open addressing; far more than needed */
+#define TRACK	(1 << 16)	/* open addressing; plenty */
 static void *track[TRACK];
 static size_t ntrack;
 static struct archive *arch[64];
@@ -382,7 +382,8 @@ put_line(const struct cvx_table *t, const char *s, size_t n)
 	for (i = 0; i < a.n && i + skip < 32; i++)
 		CHECK(mem_eq(line + b.key[i + skip], b.klen[i + skip],
 		    s + a.key[i], a.klen[i]) && mem_eq(line + b.val[i + skip],
-		    b.vlen[i + skip], s + a.val[i], a.vlen[i]), "member %zu", i);
+		    b.vlen[i + skip], s + a.val[i], a.vlen[i]), "member %zu",
+		    i);
 	out.len = 0;
 	cvx_buf_free(&tag);
 	cvx_buf_free(&id);

@@ -22,7 +22,8 @@ LOAD='cvx-pg-load --mode replace -T t --doc-column doc -d "$DB"'
 hostile_missing() {
 	local t
 	for t in cvx-unzip cvx-jsonl-map cvx-pg-load; do
-		[ -x "$CVX_BUILD/$t" ] || { echo "$CVX_BUILD/$t not built"; return; }
+		[ -x "$CVX_BUILD/$t" ] ||
+		    { echo "$CVX_BUILD/$t not built"; return; }
 	done
 	[ -f "$ROOT/tests/mkzip.py" ] || echo "tests/mkzip.py missing"
 }

@@ -5,7 +5,6 @@
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "cvx-unzip.h"
 
@@ -25,24 +24,6 @@ static bool opt_list;		/* -l: the inventory instead of the stream */
 static bool opt_raw;		/* -r: no _table/_component tag */
 static bool opt_storage;	/* -s: emit _storage metadata too */
 static bool opt_allow_missing;	/* a listed table without documents: warn */
-
-/* Split a comma-separated -t/-x argument into patterns, appended to *v. */
-static void
-add_patterns(char ***v, size_t *n, const char *arg)
-{
-	char *copy, *p, *save = NULL;
-
-	if (*arg == '\0' || arg[strlen(arg) - 1] == ',' || *arg == ',' ||
-	    strstr(arg, ",,") != NULL)
-		cvx_usage_fail(usage, "empty table name in '%s'", arg);
-	copy = cvx_strdup(arg);
-	for (p = strtok_r(copy, ",", &save); p != NULL;
-	    p = strtok_r(NULL, ",", &save)) {
-		*v = cvx_reallocarray(*v, *n + 1, sizeof(**v));
-		(*v)[(*n)++] = cvx_strdup(p);
-	}
-	free(copy);
-}
 
 /* Free the -t and -x patterns. */
 static void
@@ -91,13 +72,17 @@ options(int argc, char *argv[])
 			opt_storage = true;
 			break;
 		case 't':
-			add_patterns(&opt_tables, &opt_ntables, optarg);
+			if (cvx_list_add(&opt_tables, &opt_ntables, optarg))
+				cvx_usage_fail(usage, "empty table name in '%s'",
+				    optarg);
 			break;
 		case 'V':
 			printf("cvx-unzip %s\n", CVX_VERSION);
 			exit(cvx_close_stdout());
 		case 'x':
-			add_patterns(&opt_exclude, &opt_nexclude, optarg);
+			if (cvx_list_add(&opt_exclude, &opt_nexclude, optarg))
+				cvx_usage_fail(usage, "empty table name in '%s'",
+				    optarg);
 			break;
 		default:
 			cvx_usage_fail(usage, NULL);

@@ -37,22 +37,12 @@ static struct zopts opts;	/* --int64 */
 static int out_fd = -1;
 static char *out_tmpname;	/* when it had to be named: removed at exit */
 
-/* Split a comma-separated list into patterns, appended to *v. */
+/* Add the comma-separated names of option opt to *v; exit 2 if one is empty. */
 static void
 add_patterns(char ***v, size_t *n, const char *opt, const char *arg)
 {
-	char *copy, *p, *save = NULL;
-
-	if (*arg == '\0' || arg[strlen(arg) - 1] == ',' || *arg == ',' ||
-	    strstr(arg, ",,") != NULL)
+	if (cvx_list_add(v, n, arg) != 0)
 		cvx_usage_fail(usage, "%s: empty name in '%s'", opt, arg);
-	copy = cvx_strdup(arg);
-	for (p = strtok_r(copy, ",", &save); p != NULL;
-	    p = strtok_r(NULL, ",", &save)) {
-		*v = cvx_reallocarray(*v, *n + 1, sizeof(**v));
-		(*v)[(*n)++] = cvx_strdup(p);
-	}
-	free(copy);
 }
 
 /* Remove a named temporary ZIP if the run did not finish. */
