@@ -210,7 +210,7 @@ open(p, "wb").write(b)' "$EXPORT"
 	touch -d 2000-01-01 "$EXPORT"	# keep make from remaking its records
 	run chat replace
 	assert_failure
-	[[ $output == *"cvx-sha: stdin: checksum mismatch"*"cvx-pg-load: line 1: upstream failed"* ]] || fail "$output"
+	[[ $output == *"cvx-sha: stdin: checksum mismatch"*"cvx-pg-load: stdin: line 1: upstream failed"* ]] || fail "$output"
 	[ "$(db_counts)" = "$(expected_laravel_counts "$CHAT_EXPORT")" ]
 	psql_q "$DB" -c 'COPY (SELECT id, convex_id FROM messages ORDER BY id) TO STDOUT' |
 	    diff "$BATS_TEST_TMPDIR/before" -
