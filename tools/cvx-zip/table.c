@@ -81,12 +81,22 @@ hash_put(struct zcat *c, size_t k)
 	c->hash[i] = k + 1;
 }
 
+/* Index every table again: after a sort, a removal, or a larger hash. */
+static void
+rehash(struct zcat *c)
+{
+	size_t i;
+
+	memset(c->hash, 0, c->hcap * sizeof(*c->hash));
+	for (i = 0; i < c->n; i++)
+		hash_put(c, i);
+}
+
 struct ztable *
 zcat_add(struct zcat *c, const char *component, const char *name)
 {
 	struct ztable *t = cvx_calloc(1, sizeof(*t));
 	struct cvx_buf b = { 0 };
-	size_t i;
 
 	t->component = cvx_strdup(component);
 	t->name = cvx_strdup(name);
@@ -111,8 +121,7 @@ zcat_add(struct zcat *c, const char *component, const char *name)
 		free(c->hash);
 		c->hcap = c->hcap ? 2 * c->hcap : 64;
 		c->hash = cvx_calloc(c->hcap, sizeof(*c->hash));
-		for (i = 0; i < c->n; i++)
-			hash_put(c, i);
+		rehash(c);
 	} else
 		hash_put(c, c->n - 1);
 	return t;
@@ -295,20 +304,14 @@ zcat_drop_skipped(struct zcat *c)
 		free(c->t[i]);
 	}
 	c->n = n;
-	memset(c->hash, 0, c->hcap * sizeof(*c->hash));
-	for (i = 0; i < c->n; i++)
-		hash_put(c, i);
+	rehash(c);
 }
 
 void
 zcat_sort(struct zcat *c)
 {
-	size_t i;
-
 	qsort(c->t, c->n, sizeof(*c->t), table_cmp);
-	memset(c->hash, 0, c->hcap * sizeof(*c->hash));
-	for (i = 0; i < c->n; i++)
-		hash_put(c, i);
+	rehash(c);
 }
 
 void
