@@ -46,6 +46,21 @@ mem_eq(const void *a, size_t an, const void *b, size_t bn)
 /* Print s[0..n) on stderr with control and non-ASCII bytes as \xHH. */
 void fuzz_show(const char *label, const void *s, size_t n);
 
+/*
+ * The members a cvx_json_scan_object call reported, as offsets from base:
+ * n counts them all, the first FUZZ_MEMBERS are kept.  fuzz_collect is
+ * the scan callback that fills it (zero-initialise, set base).
+ */
+#define FUZZ_MEMBERS 64
+struct fuzz_members {
+	const char *base;
+	size_t	 n;
+	size_t	 key[FUZZ_MEMBERS], klen[FUZZ_MEMBERS];
+	size_t	 val[FUZZ_MEMBERS], vlen[FUZZ_MEMBERS];
+};
+int fuzz_collect(void *ctx, const char *key, size_t klen, const char *val,
+    size_t vlen);
+
 /* ---- ref.c: second implementations ------------------------------------ */
 
 /*

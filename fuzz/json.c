@@ -27,29 +27,6 @@ int swar_cvx_json_scan_object(const char *, size_t, cvx_json_member_fn *,
 const char *swar_cvx_json_skip(const char *, const char *, const char *,
     struct cvx_json_error *);
 
-/* The members a scan reported. */
-struct members {
-	const char *base;
-	size_t	 n;
-	size_t	 key[64], klen[64], val[64], vlen[64];
-};
-
-static int
-collect(void *ctx, const char *key, size_t klen, const char *val,
-    size_t vlen)
-{
-	struct members *m = ctx;
-
-	if (m->n < 64) {
-		m->key[m->n] = (size_t)(key - m->base);
-		m->klen[m->n] = klen;
-		m->val[m->n] = (size_t)(val - m->base);
-		m->vlen[m->n] = vlen;
-	}
-	m->n++;
-	return 0;
-}
-
 static bool
 same_error(int r1, const struct cvx_json_error *e1, int r2,
     const struct cvx_json_error *e2)
@@ -86,16 +63,16 @@ check_text(const char *s, size_t n)
 static void
 check_object(const char *s, size_t n)
 {
-	struct members m1 = { s, 0, {0}, {0}, {0}, {0} };
-	struct members m2 = { s, 0, {0}, {0}, {0}, {0} };
+	struct fuzz_members m1 = { s, 0, {0}, {0}, {0}, {0} };
+	struct fuzz_members m2 = { s, 0, {0}, {0}, {0}, {0} };
 	struct cvx_json_error e1, e2;
 	const char *v;
 	size_t i, j, vlen;
 	int r1, r2, g;
 	bool ref;
 
-	r1 = cvx_json_scan_object(s, n, collect, &m1, &e1);
-	r2 = swar_cvx_json_scan_object(s, n, collect, &m2, &e2);
+	r1 = cvx_json_scan_object(s, n, fuzz_collect, &m1, &e1);
+	r2 = swar_cvx_json_scan_object(s, n, fuzz_collect, &m2, &e2);
 	CHECK(same_error(r1, &e1, r2, &e2), "scan: sse2 %d, swar %d", r1,
 	    r2);
 	CHECK(m1.n == m2.n && memcmp(m1.key, m2.key, sizeof(m1.key)) == 0 &&
@@ -120,7 +97,7 @@ check_object(const char *s, size_t n)
 		CHECK(e1.offset <= n, "scan offset %zu past %zu", e1.offset, n);
 		return;
 	}
-	for (i = 0; i < m1.n && i < 64; i++) {
+	for (i = 0; i < m1.n && i < FUZZ_MEMBERS; i++) {
 		CHECK(m1.key[i] >= 1 && s[m1.key[i] - 1] == '"' &&
 		    s[m1.key[i] + m1.klen[i]] == '"', "member %zu: key not "
 		    "between quotes", i);
@@ -138,7 +115,7 @@ check_object(const char *s, size_t n)
 		CHECK(g == 1 && v == s + m1.val[0] && vlen == m1.vlen[0],
 		    "cvx_json_get did not find the first key's value");
 		/* The last key's name: found at its first occurrence. */
-		i = (m1.n < 64 ? m1.n : 64) - 1;
+		i = (m1.n < FUZZ_MEMBERS ? m1.n : FUZZ_MEMBERS) - 1;
 		for (j = 0; j < i; j++)
 			if (m1.klen[j] == m1.klen[i] && memcmp(s + m1.key[j],
 			    s + m1.key[i], m1.klen[i]) == 0)

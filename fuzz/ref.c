@@ -459,3 +459,19 @@ ref_unbase64(const char *s, size_t n, struct cvx_buf *out)
 	}
 	return 0;
 }
+
+int
+fuzz_collect(void *ctx, const char *key, size_t klen, const char *val,
+    size_t vlen)
+{
+	struct fuzz_members *m = ctx;
+
+	if (m->n < FUZZ_MEMBERS) {
+		m->key[m->n] = (size_t)(key - m->base);
+		m->klen[m->n] = klen;
+		m->val[m->n] = (size_t)(val - m->base);
+		m->vlen[m->n] = vlen;
+	}
+	m->n++;
+	return 0;
+}

@@ -324,34 +324,12 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* The members of object line s, raw. */
-struct mem {
-	const char *base;
-	size_t	 n, key[32], klen[32], val[32], vlen[32];
-};
-
-static int
-mem_cb(void *ctx, const char *key, size_t klen, const char *val,
-    size_t vlen)
-{
-	struct mem *m = ctx;
-
-	if (m->n < 32) {
-		m->key[m->n] = (size_t)(key - m->base);
-		m->klen[m->n] = klen;
-		m->val[m->n] = (size_t)(val - m->base);
-		m->vlen[m->n] = vlen;
-	}
-	m->n++;
-	return 0;
-}
-
 /* Write the document line s[0..n) of table t tagged, and read it back. */
 static void
 put_line(const struct cvx_table *t, const char *s, size_t n)
 {
 	struct cvx_buf tag = {0}, id = {0}, want = {0};
-	struct mem a, b;
+	struct fuzz_members a, b;
 	struct cvx_tag tg;
 	const char *why, *at, *line;
 	size_t len, i, skip;
@@ -374,12 +352,12 @@ put_line(const struct cvx_table *t, const char *s, size_t n)
 	memset(&b, 0, sizeof(b));
 	a.base = s;
 	b.base = line;
-	CHECK(cvx_json_scan_object(s, n, mem_cb, &a, NULL) == 0 &&
-	    cvx_json_scan_object(line, len - 1, mem_cb, &b, NULL) == 0,
+	CHECK(cvx_json_scan_object(s, n, fuzz_collect, &a, NULL) == 0 &&
+	    cvx_json_scan_object(line, len - 1, fuzz_collect, &b, NULL) == 0,
 	    "scan");
 	skip = *t->component != '\0' ? 2 : 1;
 	CHECK(b.n == a.n + skip, "members");
-	for (i = 0; i < a.n && i + skip < 32; i++)
+	for (i = 0; i < a.n && i + skip < FUZZ_MEMBERS; i++)
 		CHECK(mem_eq(line + b.key[i + skip], b.klen[i + skip],
 		    s + a.key[i], a.klen[i]) && mem_eq(line + b.val[i + skip],
 		    b.vlen[i + skip], s + a.val[i], a.vlen[i]), "member %zu",
