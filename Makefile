@@ -33,11 +33,20 @@ CFLAGS_cvx-unzip     = $(call isystem,$(shell $(PKG_CONFIG) --cflags libarchive)
 LIBS_cvx-unzip       = $(shell $(PKG_CONFIG) --libs libarchive)
 CFLAGS_cvx-zip       = $(call isystem,$(shell $(PKG_CONFIG) --cflags libarchive))
 LIBS_cvx-zip         = $(shell $(PKG_CONFIG) --libs libarchive)
+# The export reader's ZIP half, common/exportzip.c, calls libarchive: it
+# takes its flags, and every tool that reads an export links the library
+# (the others never pull that object out of libcvx.a).
+CFLAGS_common_exportzip = $(CFLAGS_cvx-zip)
+LIBS_cvx-schema      = $(LIBS_cvx-unzip) -pthread
 # Debian's libjq 1.6 has no .pc file: fall back to plain -ljq.
-CFLAGS_cvx-jsonl-map = $(call isystem,$(shell $(PKG_CONFIG) --cflags libjq 2>/dev/null))
-LIBS_cvx-jsonl-map   = $(or $(shell $(PKG_CONFIG) --libs libjq 2>/dev/null),-ljq) -lpthread -lm
+CFLAGS_cvx-jsonl-map = $(call isystem,$(shell $(PKG_CONFIG) --cflags libjq 2>/dev/null) \
+                       $(shell $(PKG_CONFIG) --cflags libcrypto))
+LIBS_cvx-jsonl-map   = $(or $(shell $(PKG_CONFIG) --libs libjq 2>/dev/null),-ljq) \
+                       $(shell $(PKG_CONFIG) --libs libcrypto) -lpthread -lm
 CFLAGS_cvx-pg-load   = $(call isystem,$(shell $(PKG_CONFIG) --cflags libpq))
 LIBS_cvx-pg-load     = $(shell $(PKG_CONFIG) --libs libpq) -lm
+CFLAGS_cvx-pg-dump   = $(call isystem,$(shell $(PKG_CONFIG) --cflags libpq))
+LIBS_cvx-pg-dump     = $(shell $(PKG_CONFIG) --libs libpq) -lm
 CFLAGS_cvx-sha       = $(call isystem,$(shell $(PKG_CONFIG) --cflags libcrypto))
 LIBS_cvx-sha         = $(shell $(PKG_CONFIG) --libs libcrypto)
 LIBS_cvx-count       = -pthread
@@ -63,7 +72,7 @@ all: $(LIB) $(BINS) $(TEST_BINS)
 
 $(BUILD)/common/%.o: common/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CVX_CFLAGS) $(CFLAGS) $(CPPFLAGS) -c -o $@ $<
+	$(CC) $(CVX_CFLAGS) $(CFLAGS_common_$*) $(CFLAGS) $(CPPFLAGS) -c -o $@ $<
 
 $(LIB): $(LIB_OBJ)
 	rm -f $@
@@ -94,6 +103,11 @@ deps:
 check: deps all
 	CVX_BUILD=$(abspath $(BUILD)) bats --print-output-on-failure tests
 
+# cvx-pg-load on a Citus cluster against plain PostgreSQL (tests/citus/).
+# Needs Citus installed (tests/citus/build SRCDIR): not part of check.
+check-citus: all
+	CVX_BUILD=$(abspath $(BUILD)) bats --print-output-on-failure tests/citus
+
 # The main job on the bundled example export.
 demo: deps all
 	CVX_BUILD=$(abspath $(BUILD)) sh examples/demo.sh
@@ -113,7 +127,7 @@ uninstall:
 clean:
 	rm -rf build
 
-.PHONY: all deps check demo lint-man install uninstall clean
+.PHONY: all deps check check-citus demo lint-man install uninstall clean
 .SECONDARY: $(LIB_OBJ) $(TOOL_OBJ)
 
 -include $(LIB_OBJ:.o=.d) $(TOOL_OBJ:.o=.d)

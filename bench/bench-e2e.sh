@@ -22,6 +22,23 @@
 #
 #   bench/bench-e2e.sh [EXPORT.zip]     default bench/data/chat-1m.zip
 #   REPS=3 CVX_BUILD=… bench/bench-e2e.sh
+#
+# JOB=projection runs issue 19's job instead: the export's messages, a
+# runbook-shaped projection (renames, cvx_todate, the metadata as jsonb)
+# into one typed table with a primary key, timed four ways in one run:
+#
+#   pipe:   cvx-unzip -t messages | cvx-jsonl-map FILTER | cvx-pg-load
+#   anchor: unzip -p | jq -r 'FILTER as @tsv' | psql -c '\copy'
+#   load:   cvx-pg-load alone, from the mapped stream in a file (untimed
+#           to make): the least time any pipe into it can take
+#   map:    the CPU (user + system) of cvx-jsonl-map FILTER against jq -c
+#           FILTER (the same text, cvx_todate defined) on the extracted
+#           messages, output to /dev/null
+#   pipe0, map0: pipe and map with CVX_JSONL_MAP_FAST=0 (every document
+#           through libjq), to show what the fast path changes
+#
+# and prints pipe / anchor, pipe / load and map CPU / jq CPU, the rows
+# checked equal in both tables after every run.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -49,6 +66,105 @@ trap cleanup EXIT
 url() { echo "host=$pgdir dbname=$1 user=postgres"; }
 q() { local db=$1; shift; psql -X -q -v ON_ERROR_STOP=1 -d "$(url "$db")" "$@"; }
 
+now() { date +%s.%N; }
+# cpu CMD…: run CMD (output to /dev/null), print its user + system seconds
+cpu() { /usr/bin/time -f '%U %S' -o "$work/cpu" "$@" >/dev/null; awk '{ print $1 + $2 }' "$work/cpu"; }
+
+if [ "${JOB:-laravel}" = projection ]; then
+	q postgres -c 'CREATE DATABASE cvx' -c 'CREATE DATABASE anchor'
+	ddl='CREATE TABLE messages (convex_id text PRIMARY KEY, thread_id text,
+	    user_id text, role text, content text, position int,
+	    created_at timestamptz, metadata jsonb)'
+	q cvx -c "$ddl"
+	q anchor -c "$ddl"
+	filter='{_table, convex_id: ._id, thread_id: .threadId,
+	    user_id: .userId, role, content, position,
+	    created_at: (._creationTime | cvx_todate), metadata}'
+	# cvx-jsonl-map's own cvx_todate (jqtext.c), for jq
+	todate='def cvx_todate: floor as $ms | ($ms - 1000 * (($ms / 1000)
+	    | floor)) as $r | ((($ms - $r) / 1000) | todate | rtrimstr("Z"))
+	    + "." + ("00\($r)" | .[-3:]) + "Z";'
+	tsv='[._id, .threadId, .userId, .role, .content, .position,
+	    (._creationTime | cvx_todate),
+	    (.metadata | if . == null then null else tojson end)] | @tsv'
+	cols=convex_id,thread_id,user_id,role,content,position,created_at,metadata
+	"$build/cvx-unzip" --raw -t messages "$zip" >"$work/messages.jsonl"
+	"$build/cvx-unzip" -t messages "$zip" |
+	    "$build/cvx-jsonl-map" "$filter" >"$work/mapped.jsonl"
+	fp() {
+		q "$1" -A -t -c "COPY (SELECT * FROM messages ORDER BY
+		    convex_id) TO STDOUT" | sha256sum
+	}
+	echo "export: $zip, messages: $(wc -l <"$work/messages.jsonl"), $reps runs each, interleaved"
+	echo "machine: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+	declare -A total=([pipe]=0 [anchor]=0 [load]=0 [map]=0 [jq]=0
+	    [pipe0]=0 [map0]=0)
+	# The anchor first: its table is then loaded for every comparison.
+	order=(anchor pipe load map jq pipe0 map0)
+	for rep in $(seq "$reps"); do
+		for who in "${order[@]}"; do
+			fast=1
+			case $who in *0) fast=0 ;; esac
+			case $who in
+			map*)
+				c=$(CVX_JSONL_MAP_FAST=$fast cpu \
+				    "$build/cvx-jsonl-map" "$filter" \
+				    <"$work/messages.jsonl")
+				printf '%-7s run %d: %6.2f s CPU\n' "$who" "$rep" "$c"
+				total[$who]=$(echo "${total[$who]} + $c" | bc)
+				continue ;;
+			jq)
+				c=$(cpu jq -c "$todate $filter" \
+				    <"$work/messages.jsonl")
+				printf '%-7s run %d: %6.2f s CPU\n' "$who" "$rep" "$c"
+				total[$who]=$(echo "${total[$who]} + $c" | bc)
+				continue ;;
+			esac
+			db=cvx
+			[ "$who" = anchor ] && db=anchor
+			q "$db" -c 'TRUNCATE messages' -c 'VACUUM ANALYZE messages'
+			sync
+			t0=$(now)
+			case $who in
+			pipe*)
+				"$build/cvx-unzip" -t messages "$zip" |
+				    CVX_JSONL_MAP_FAST=$fast \
+				    "$build/cvx-jsonl-map" "$filter" |
+				    "$build/cvx-pg-load" --mode insert \
+					--summary none --dbname "$(url cvx)" ;;
+			anchor)
+				unzip -p "$zip" messages/documents.jsonl |
+				    jq -r "$todate $tsv" |
+				    psql -X -q -v ON_ERROR_STOP=1 -d "$(url anchor)" \
+					-c "\\copy messages ($cols) FROM STDIN WITH (NULL '')" ;;
+			load)
+				"$build/cvx-pg-load" --mode insert --summary none \
+				    --dbname "$(url cvx)" "$work/mapped.jsonl" ;;
+			esac
+			t1=$(now)
+			dt=$(echo "$t1 - $t0" | bc)
+			printf '%-7s run %d: %6.2f s\n' "$who" "$rep" "$dt"
+			total[$who]=$(echo "${total[$who]} + $dt" | bc)
+			if [ "$who" != anchor ] && [ "$(fp cvx)" != "$(fp anchor)" ]; then
+				echo "bench-e2e: $who and anchor rows differ" >&2
+				exit 1
+			fi
+		done
+		order=("${order[@]:1}" "${order[0]}")
+	done
+	ratio() { echo "${total[$1]} / ${total[$2]}" | bc -l; }
+	printf 'pipe / anchor: %.2f (%.1f s vs %.1f s)\n' "$(ratio pipe anchor)" \
+	    "${total[pipe]}" "${total[anchor]}"
+	printf 'pipe / load alone: %.2f (%.1f s)\n' "$(ratio pipe load)" \
+	    "${total[load]}"
+	printf 'cvx-jsonl-map CPU / jq CPU: %.2f (%.1f s vs %.1f s)\n' \
+	    "$(ratio map jq)" "${total[map]}" "${total[jq]}"
+	printf 'without the fast path: pipe / anchor %.2f, pipe / load %.2f, map CPU / jq CPU %.2f\n' \
+	    "$(ratio pipe0 anchor)" "$(ratio pipe0 load)" "$(ratio map0 jq)"
+	echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+	exit 0
+fi
+
 q postgres -c 'CREATE DATABASE cvx' -c 'CREATE DATABASE anchor'
 for db in cvx anchor; do
 	q "$db" -c 'SET client_min_messages = warning' -f "$root/examples/laravel-chat/schema.sql"
@@ -59,7 +175,6 @@ sed "s|  .*|  $zip|" "$work/sums" >"$work/sums.abs"
 "$build/cvx-unzip" --raw -t threads "$zip" | jq -c -n 'reduce inputs as $d ({};
     if $d.userId == null then .[$d._id] = true else . end)' >"$work/skip.json"
 
-now() { date +%s.%N; }
 rss() { /usr/bin/time -f %M -o "$work/rss.$1" "${@:2}"; }
 maxrss() { sort -n "$work"/rss.* | tail -n 1; rm -f "$work"/rss.*; }
 

@@ -156,7 +156,7 @@ one() {
 # Peak RSS of the loading client (cvx-pg-load, psql, node).
 T="/usr/bin/time -f %M -o $tmp/rss.client"
 export DB="$db" COPYCMD="\\copy messages FROM '$tsv'"
-load="$bin/cvx-pg-load -d \"\$DB\" -t messages --doc-column doc --summary none"
+load="$bin/cvx-pg-load -d \"\$DB\" -u messages --doc-column doc --summary none"
 i=0
 while [ $i -lt "$rounds" ]; do
 	i=$((i + 1))

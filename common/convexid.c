@@ -27,15 +27,25 @@ b32_len(size_t n)
 	return n / 5 * 8 + tail[n % 5];
 }
 
+/*
+ * 1 + the 5-bit value of each character of the alphabet, 0 for any other
+ * byte (a table: a strchr per character was most of the time of reading
+ * a document's IDs).
+ */
+static const unsigned char b32_tab[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6,
+	['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12,
+	['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16, ['g'] = 17,
+	['h'] = 18, ['j'] = 19, ['k'] = 20, ['m'] = 21, ['n'] = 22,
+	['p'] = 23, ['q'] = 24, ['r'] = 25, ['s'] = 26, ['t'] = 27,
+	['v'] = 28, ['w'] = 29, ['x'] = 30, ['y'] = 31, ['z'] = 32
+};
+
 /* The 5-bit value of c, or -1 (strict: lowercase only, no aliases). */
 static int
 b32_val(unsigned char c)
 {
-	const char *p;
-
-	if (c == '\0' || (p = strchr(alphabet, c)) == NULL)
-		return -1;
-	return (int)(p - alphabet);
+	return b32_tab[c] - 1;
 }
 
 /* Big-endian 5-bit groups of in[0..n), no padding; returns the length. */

@@ -2,9 +2,12 @@
 /*
  * cvx.h: what the cvx tools share (libcvx.a).
  *
- * Nothing here calls libarchive, libjq, libpq or libcrypto: each library
- * belongs to the tool that needs it, so common/ builds with no pkg-config
- * flags.  Errors are reported with err(3)-style lines, "cvx-foo: where: what".
+ * Nothing here calls libjq, libpq or libcrypto: each library belongs to
+ * the tool that needs it.  The one exception is the export reader's ZIP
+ * half (exportzip.c, libarchive), shared by cvx-unzip and cvx-schema: a
+ * static archive gives a tool only the objects it uses, so the other
+ * tools neither pull it nor link libarchive.  Errors are reported with
+ * err(3)-style lines, "cvx-foo: where: what".
  */
 #ifndef CVX_H
 #define CVX_H
@@ -135,6 +138,42 @@ int cvx_close_stdout(void);
  * and cpusets count, not only what the machine has), >= 1.
  */
 long cvx_cpu_count(void);
+
+/* ---- progress.c: one progress line on stderr -------------------------- */
+
+/*
+ * The process's one progress line (cvx-unzip, cvx-pg-load): "cvx-foo:
+ * LABEL: DONE of TOTAL (P%), RATE, ETA m:ss".  On a terminal it is
+ * redrawn in place (at most 4 times a second) and erased at the end;
+ * into a file or pipe it is one line a second and a last one.  The clock
+ * is read only every 256 KiB or 1024 rows, so it costs nothing
+ * measurable.  One thread at a time calls these.
+ *
+ * Init once after the options: mode -1 draws when stderr is a terminal
+ * (the default), 1 always (--progress), 0 never (--no-progress, -q).
+ */
+void cvx_progress_init(int mode);
+/* Whether the line is drawn at all. */
+bool cvx_progress_on(void);
+/*
+ * Start a phase: counters to 0, label (not copied: it must live until
+ * the next phase or label; NULL: none), total bytes expected (0:
+ * unknown: no percentage, no ETA), rows: show the row count and rate
+ * (percentage and ETA then come from the bytes).
+ */
+void cvx_progress_phase(const char *label, uint64_t total, bool rows);
+/* A new label (not copied) within the phase: the table now worked on. */
+void cvx_progress_label(const char *label);
+/* bytes and rows more are done; draws when it is time. */
+void cvx_progress_tick(uint64_t bytes, uint64_t rows);
+/* The phase is over: erase the line (terminal) or write the last one. */
+void cvx_progress_end(void);
+/*
+ * Erase a partial progress line from the terminal so that a message
+ * starts on a clean line.  Async-signal-safe (write(2)); the failure
+ * path in stream.c calls it.
+ */
+void cvx_progress_break(void);
 
 /* ---- opt.c: option values ---------------------------------------------- */
 
@@ -319,12 +358,15 @@ void cvx_json_quote(struct cvx_buf *out, const char *s, size_t n);
  * Failure.  A tool that writes the stream calls cvx_stream_writer() first
  * thing in main, before its options are parsed.  From then on every
  * failure that goes through cvx_die, cvx_fail or cvx_usage_fail, and
- * SIGINT, SIGTERM and SIGHUP, end standard output with the abort line
- * "#cvx-abort cvx-foo: MESSAGE\n" before the process exits, so that every
+ * SIGINT, SIGTERM, SIGHUP and SIGABRT, end standard output with the abort
+ * line "#cvx-abort cvx-foo: MESSAGE\n" before the process exits, so that every
  * consumer downstream fails too, with or without pipefail ("Failing loudly
  * downstream").  When standard output is a terminal the line is left out:
  * the person reads stderr.  A tool that does not write the stream (a
  * consumer) does not call it, and its failures only print and exit.
+ * SIGXFSZ is ignored from then on, so that a file-size limit (ulimit -f)
+ * is a write error with its message and the abort line, not a silent
+ * death.
  *
  * The abort path never allocates: the message and the line are built in
  * static buffers (a reason is cut at CVX_ABORT_MAX bytes), so it works
@@ -499,6 +541,22 @@ void cvx_tag_build(struct cvx_buf *tag, const char *table,
 void cvx_out_tagged(struct cvx_out *o, const struct cvx_buf *tag,
     const char *doc, size_t n);
 
+/* ---- tables.c: the _tables list of an export ------------------------- */
+
+/*
+ * Read one line of a `_tables/documents.jsonl` file (convex-export-format.md
+ * §2, §5; the file --table-numbers names): {"name":…,"id":N[,"component":
+ * "a/b"]}.  Sets name and component (decoded; component empty when
+ * absent: the root) and *number: id read as the importer reads it, an
+ * f64 that must be a whole number from 1 to 2^32-1 (10001.0 is 10001;
+ * crates/application/src/snapshot_import/mod.rs).  Returns 0, or -1 with
+ * *e set: a JSON error, or "no valid table name", "no table number", "no
+ * valid table number", with the offset of the value at fault.  Whether
+ * name is a valid table name is the caller's rule.
+ */
+int cvx_tables_line(const char *line, size_t len, struct cvx_buf *name,
+    struct cvx_buf *component, uint32_t *number, struct cvx_json_error *e);
+
 /* ---- base64.c: base64 decoding (cvx-pg-load, cvx-zip) ----------------- */
 
 /*
@@ -539,5 +597,356 @@ size_t cvx_id_encode(uint32_t table,
  */
 int cvx_id_decode(const char *s, size_t n, uint32_t *table,
     uint8_t internal[CVX_ID_INTERNAL_LEN], const char **why);
+
+/* ---- export.c: the layout of a Convex export (cvx-unzip, cvx-schema) -- */
+
+/*
+ * True if s[0..n) is a Convex table or component name: an identifier
+ * [A-Za-z_][A-Za-z0-9_]* of 1 to 64 bytes, not made only of '_'
+ * (convex-export-format.md §9).
+ */
+bool cvx_is_identifier(const char *s, size_t n);
+
+/* What an entry of an export (ZIP entry or file in a folder) is. */
+enum cvx_entry_kind {
+	CVX_ENTRY_STRAY,	/* not part of the format: ignored */
+	CVX_ENTRY_UNSAFE,	/* absolute, '..', '.', '\\': never used */
+	CVX_ENTRY_README,	/* README.md */
+	CVX_ENTRY_TABLES,	/* [prefix]_tables/documents.jsonl */
+	CVX_ENTRY_DOCUMENTS,	/* [prefix]<table>/documents.jsonl */
+	CVX_ENTRY_SCHEMA,	/* [prefix]<table>/generated_schema.jsonl */
+	CVX_ENTRY_STORAGE,	/* [prefix]_storage/documents.jsonl */
+	CVX_ENTRY_BLOB,		/* [prefix]_storage/<id>[.ext] */
+	CVX_ENTRY_SYSTEM	/* another system table: skipped, as on import */
+};
+
+/*
+ * An entry name taken apart.  component is "" for the root or "a/b" for
+ * _components/a/_components/b/; table is the table name for DOCUMENTS,
+ * SCHEMA and SYSTEM, "_storage" for STORAGE, else NULL.  Both are owned
+ * (cvx_entry_name_free).  why is a static reason for STRAY, UNSAFE and
+ * SYSTEM.
+ */
+struct cvx_entry_name {
+	enum cvx_entry_kind kind;
+	char	*component;
+	char	*table;
+	const char *why;
+};
+
+/*
+ * Classify the entry name (a NUL-terminated '/'-separated path) as the
+ * importer does (convex-export-format.md §2): the last one or two path
+ * components say what it is, trailing _components/<name> pairs before
+ * them are the component path, and any other prefix is ignored (a ZIP of
+ * an extracted folder still reads).  A name that is absolute, holds a
+ * backslash or a '..', '.' or empty component is UNSAFE and is never
+ * interpreted.  Never fails.
+ */
+void cvx_export_parse_name(const char *name, struct cvx_entry_name *en);
+/* Free what cvx_export_parse_name allocated in en. */
+void cvx_entry_name_free(struct cvx_entry_name *en);
+
+/* Value encoding of a table, from its generated_schema.jsonl (§4). */
+enum cvx_encoding {
+	CVX_ENC_NONE,		/* no generated_schema.jsonl */
+	CVX_ENC_UNIFORM,	/* "uniform" (era B2) */
+	CVX_ENC_LEGACY		/* a Shape string and overrides (eras A, B1) */
+};
+
+/*
+ * One table of an export (a user table, or "_storage" metadata).  docs and
+ * schema are the caller's indexes of its entries (-1: none); bytes is the
+ * uncompressed size of documents.jsonl (-1: unknown); number is from
+ * _tables (-1: not listed).  lines and encoding are the caller's to fill.
+ */
+struct cvx_table {
+	char	*component;	/* "" or "a/b" */
+	char	*name;
+	char	*qname;		/* name or component:name (the identity): what -t/-x match */
+	long long number;
+	long	 docs;
+	long	 schema;
+	int64_t	 bytes;
+	uint64_t lines;
+	enum cvx_encoding encoding;
+};
+
+/* The tables of an export.  Zero-initialise; cvx_catalog_free. */
+struct cvx_catalog {
+	struct cvx_table *t;
+	size_t	 n;
+	size_t	 cap;
+};
+
+/*
+ * The table (component, name), added with no entries if it is not there
+ * yet.  The pointer is valid until the next call that adds a table.
+ */
+struct cvx_table *cvx_catalog_table(struct cvx_catalog *c,
+    const char *component, const char *name);
+
+/*
+ * Record one line of a component's _tables/documents.jsonl,
+ * {"name":"<table>","id":<number>} (§5; 10001.0 is accepted as the
+ * importer does).  Returns 0, or -1 with *e set for a JSON error, a name
+ * that is not a user table name, a bad number or a table listed twice.
+ */
+int cvx_catalog_tables_line(struct cvx_catalog *c, const char *component,
+    const char *line, size_t len, struct cvx_json_error *e);
+
+/*
+ * Sort the tables into the default output order: by component path (root
+ * first), then the tables listed in _tables by number (creation order,
+ * which is usually foreign-key order), the unlisted ones by name, and
+ * _storage last.  Indexes into c->t change.
+ */
+void cvx_catalog_sort(struct cvx_catalog *c);
+
+/*
+ * Choose the tables to emit and their order, as indexes into c->t written
+ * to order (room for c->n).  inc (NULL: all tables, in catalogue order)
+ * holds ninc fnmatch(3) patterns matched with FNM_PATHNAME against qname,
+ * in the order given; a table matched by several comes once, at its first.
+ * Tables matching one of the nexc patterns of exc are left out.  _storage
+ * tables take part only when storage is true.  Returns the count.  An
+ * include pattern that matches no table is the caller's to refuse first
+ * (cvx_catalog_unmatched).
+ */
+size_t cvx_catalog_select(const struct cvx_catalog *c, char *const *inc,
+    size_t ninc, char *const *exc, size_t nexc, bool storage,
+    size_t *order);
+
+/*
+ * The first of the n fnmatch(3) patterns pat (FNM_PATHNAME, against
+ * qname) that matches no table, or NULL when each matches one.  _storage
+ * tables count only when storage is true.  A pattern that matches nothing
+ * is a typo, not an empty selection (issue 11).
+ */
+const char *cvx_catalog_unmatched(const struct cvx_catalog *c,
+    char *const *pat, size_t n, bool storage);
+
+/*
+ * Append the qualified names of the tables, in catalogue order and
+ * separated by ", ", to out: what a message shows when a pattern matches
+ * nothing.  _storage tables only when storage is true.
+ */
+void cvx_catalog_names(const struct cvx_catalog *c, bool storage,
+    struct cvx_buf *out);
+
+/* Free the tables. */
+void cvx_catalog_free(struct cvx_catalog *c);
+
+/* ---- exportdir.c: an extracted export folder; the line rules -------- */
+
+/*
+ * Called for each file of an export folder: rel is its path relative to
+ * the folder, '/'-separated, ending in '/' for a folder that is not
+ * walked into; st is from stat(2) (symbolic links followed).
+ */
+struct stat;
+typedef void cvx_export_walk_fn(void *ctx, const char *rel,
+    const struct stat *st);
+
+/*
+ * Walk the extracted export in folder dir as the format lays it out
+ * (convex-export-format.md §2): the files at its top, one level into each
+ * folder (a table, _tables, _storage), and _components/<name>/ folders
+ * recursively (32 deep at most), each name in strcmp order.  fn gets every
+ * file, and every folder not walked into, so nothing present goes
+ * unreported.  A folder that cannot be read or a failing stat(2) is fatal
+ * (cvx_die with the path).
+ */
+void cvx_export_walk(const char *dir, cvx_export_walk_fn *fn, void *ctx);
+
+/*
+ * The importer's rules for line number lineno (1-based) of a
+ * documents.jsonl, s[0..*n) without its '\n' (convex-export-format.md §8,
+ * "Single-table formats"): a CR before the '\n' is dropped (*n shrinks by
+ * one), a blank line and a UTF-8 byte order mark on line 1 are errors
+ * (e->offset is then SIZE_MAX: no position), and the line must be one JSON
+ * object (cvx_json_scan_object: grammar and UTF-8).  A last line without
+ * '\n' is the caller's to accept (the importer does).  Returns 0, or -1
+ * with *e set.
+ */
+int cvx_export_line(const char *s, size_t *n, uint64_t lineno,
+    struct cvx_json_error *e);
+
+/* ---- exportread.c, exportzip.c: the export being read ----------------- */
+
+/*
+ * The reader: an export given as a ZIP (a file, or a pipe spooled to an
+ * unlinked file, read through its central directory with libarchive's
+ * seekable reader: convex-export-format.md §1.3) or as an extracted
+ * folder; pass 0 (cvx_export_scan) records its entries and builds the
+ * table catalogue before a single document is read; a walker then reads
+ * the entries the tool wants.  exportzip.c calls libarchive: a tool that
+ * uses the reader links it (pkg-config libarchive).
+ *
+ * Errors in the data are fatal: they go through cvx_export_fail, which
+ * formats "INPUT: ENTRY: what" and hands it to the tool's hook, or to
+ * cvx_die when the tool has set none.
+ */
+
+/*
+ * Send every later reading error to fn(message) instead of cvx_die: a
+ * tool whose output is written by another thread (cvx-unzip) queues it
+ * behind what was read before.  fn must not return; NULL restores cvx_die.
+ */
+void cvx_export_on_fail(void (*fn)(const char *msg));
+
+/* Fail with a reading error (printf-style), through the hook. */
+void cvx_export_fail(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2), noreturn));
+
+/*
+ * Longest line accepted.  A Convex document is at most 1 MiB by Convex's
+ * size metric (convex-export-format.md §9); its JSON text can be a few
+ * times that (escapes), never 64 MiB.  The cap keeps memory bounded on a
+ * corrupt entry that has no newline.
+ */
+#define CVX_LINE_MAX	(64 * 1024 * 1024)
+
+/* One entry of the export: a ZIP entry (by position) or a folder's file. */
+struct cvx_export_entry {
+	char	*name;		/* ZIP entry name, or path in the folder */
+	int64_t	 size;		/* uncompressed bytes, -1 if unknown */
+	enum cvx_entry_kind kind;
+	const char *why;	/* why it is ignored */
+};
+
+/* The export being read.  Zero-initialise; cvx_export_free. */
+struct cvx_export {
+	const char *input;	/* the operand, for messages */
+	const char *dir;	/* folder operand, or NULL for a ZIP */
+	int	 fd;		/* ZIP: a seekable descriptor */
+	off_t	 base;		/* ZIP: where the archive starts in fd */
+	int64_t	 size;		/* ZIP: bytes from base to the end */
+	struct cvx_export_entry *e;
+	size_t	 ne;
+	size_t	 cape;
+	struct cvx_catalog cat;
+};
+
+/*
+ * A pass over a ZIP's entries in central-directory order, and the
+ * libarchive client that reads x->fd for it (pread(2), with reads that
+ * start small after each seek and grow).  Zero-initialise; cvx_zip_close.
+ */
+struct archive;
+struct cvx_zip {
+	struct cvx_export *x;
+	struct archive *a;	/* the open pass, or NULL */
+	long	 index;		/* the current entry, -1 before the first */
+	int64_t	 at;		/* client: offset from x->base */
+	size_t	 blk;		/* client: next read size */
+	char	*buf;		/* client: CVX_IOSIZE bytes */
+};
+
+/* Reading one entry's bytes, from the ZIP or a file of the folder. */
+struct cvx_export_reader {
+	struct cvx_export *x;
+	const char *name;	/* the entry's name, for messages */
+	struct cvx_zip *z;	/* ZIP: the pass, at this entry; or NULL */
+	int	 fd;		/* folder: the file once opened, or -1 */
+};
+
+/* Where a walk over the selected tables' entries is. */
+struct cvx_export_walker {
+	struct cvx_export *x;
+	struct cvx_zip z;	/* ZIP: the current pass */
+	struct cvx_export_reader r;
+};
+
+/*
+ * Open the operand path (NULL or "-": stdin) into x: a folder is only
+ * remembered; a ZIP is made seekable (cvx_zip_input).  Dies on error.
+ */
+void cvx_export_open(struct cvx_export *x, const char *path);
+
+/*
+ * Pass 0: record every entry of the export and build x->cat, reading the
+ * small entries whole (_tables, generated_schema.jsonl, README.md) so
+ * that each CRC-32 is checked before any output.  Dies on bad data.
+ */
+void cvx_export_scan(struct cvx_export *x);
+
+/*
+ * After cvx_export_scan: die unless the input holds an export, a
+ * _tables/documents.jsonl or a <table>/documents.jsonl ("Nothing is not a
+ * success", style.md): an empty folder or a ZIP of other files would give
+ * an empty stream (or DDL) that looks like an export without documents.
+ */
+void cvx_export_require(const struct cvx_export *x);
+
+/* Release the export's entries, catalogue and descriptor. */
+void cvx_export_free(struct cvx_export *x);
+
+/*
+ * Read up to n bytes of r's entry into buf; 0 at its end.  A read,
+ * inflate, size or CRC-32 error is fatal (cvx_export_fail).
+ */
+size_t cvx_export_read(struct cvx_export_reader *r, char *buf, size_t n);
+
+/* Start a walk over x's entries; cvx_walker_end. */
+void cvx_walker_start(struct cvx_export_walker *w, struct cvx_export *x);
+
+/*
+ * A reader at the start of entry i (an index into x->e), valid until the
+ * next call.  Any order works; on a ZIP an entry behind the current one
+ * costs a new pass (cvx_zip_seek).
+ */
+struct cvx_export_reader *cvx_walker_to(struct cvx_export_walker *w,
+    long i);
+
+/* Release what the walk holds. */
+void cvx_walker_end(struct cvx_export_walker *w);
+
+/*
+ * Make x->fd a seekable file holding the ZIP from fd (st is its fstat):
+ * the operand or a seekable stdin as it is, a pipe spooled to an unlinked
+ * file under $TMPDIR.  Then relay the abort line of a failed upstream cvx
+ * tool (cvx_abort_relay), and refuse empty input.  Dies on error.
+ */
+void cvx_zip_input(struct cvx_export *x, int fd, const struct stat *st);
+
+/*
+ * As cvx_zip_input, for a tool that has already read the first n bytes of
+ * fd into head (to tell a ZIP from a JSON stream): they are put back in
+ * front (a pipe's spool starts with them; a file's start moves back n).
+ */
+void cvx_zip_input_head(struct cvx_export *x, int fd, const struct stat *st,
+    const char *head, size_t n);
+
+/*
+ * Start a pass over x's ZIP through its central directory (the seekable
+ * reader), closing the one z had open.  A file that is no ZIP fails.
+ */
+void cvx_zip_open(struct cvx_zip *z, struct cvx_export *x);
+
+/*
+ * The next entry's name (UTF-8 as stored, "" if none; valid until the
+ * next call), or NULL at the end; *size is its uncompressed size, -1 when
+ * the central directory has none.  A warning from libarchive is printed;
+ * an error fails.
+ */
+const char *cvx_zip_next(struct cvx_zip *z, int64_t *size);
+
+/*
+ * Move z to entry i, whose name must still be name (the ZIP was read
+ * once already: an entry gone or renamed fails).
+ */
+void cvx_zip_seek(struct cvx_zip *z, long i, const char *name);
+
+/*
+ * Read up to n bytes of the current entry (name, for messages); 0 at its
+ * end, where libarchive has checked the CRC-32.  Damaged data fails with
+ * our words for libarchive's ("corrupt entry: CRC-32 mismatch").
+ */
+size_t cvx_zip_read(struct cvx_zip *z, const char *name, char *buf,
+    size_t n);
+
+/* Free the pass and its buffer; z is zeroed. */
+void cvx_zip_close(struct cvx_zip *z);
 
 #endif /* CVX_H */

@@ -268,9 +268,14 @@ unexpected(const char *p, const char *end)
 	return p >= end ? "unexpected end of text" : "unexpected character";
 }
 
-const char *
-cvx_json_skip(const char *base, const char *p, const char *end,
-    struct cvx_json_error *e)
+/*
+ * cvx_json_skip with at most max containers open inside the value (max
+ * <= CVX_JSON_MAX_DEPTH): an object line's members get one level less,
+ * as the line's own braces are one.
+ */
+static const char *
+skip_value(const char *base, const char *p, const char *end,
+    struct cvx_json_error *e, size_t max)
 {
 	char stack[CVX_JSON_MAX_DEPTH];	/* '{' or '[' per open container */
 	size_t depth = 0;
@@ -281,7 +286,7 @@ value:
 	switch (*p) {
 	case '{':
 		/* An empty {} nested too deep is too deep as well. */
-		if (depth == CVX_JSON_MAX_DEPTH)
+		if (depth == max)
 			return fail(e, base, p, "nesting too deep"), NULL;
 		p = skip_ws(p + 1, end);
 		if (p < end && *p == '}') {
@@ -291,7 +296,7 @@ value:
 		stack[depth++] = '{';
 		goto key;
 	case '[':
-		if (depth == CVX_JSON_MAX_DEPTH)
+		if (depth == max)
 			return fail(e, base, p, "nesting too deep"), NULL;
 		p = skip_ws(p + 1, end);
 		if (p < end && *p == ']') {
@@ -345,6 +350,13 @@ key:
 	goto value;
 }
 
+const char *
+cvx_json_skip(const char *base, const char *p, const char *end,
+    struct cvx_json_error *e)
+{
+	return skip_value(base, p, end, e, CVX_JSON_MAX_DEPTH);
+}
+
 int
 cvx_json_check(const char *s, size_t n, struct cvx_json_error *e)
 {
@@ -386,7 +398,8 @@ cvx_json_scan_object(const char *s, size_t n, cvx_json_member_fn *fn,
 		if (p >= end || *p != ':')
 			return fail(e, s, p, "expected ':'"), -1;
 		v = p = skip_ws(p + 1, end);
-		if ((p = cvx_json_skip(s, v, end, e)) == NULL)
+		if ((p = skip_value(s, v, end, e, CVX_JSON_MAX_DEPTH - 1)) ==
+		    NULL)
 			return -1;
 		if (fn != NULL &&
 		    (r = fn(ctx, k, klen, v, (size_t)(p - v))) != 0)
@@ -532,10 +545,12 @@ void
 cvx_json_quote(struct cvx_buf *out, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
-	const char *p = s, *end = s + n, *run;
+	const char *p = s, *end, *run;
 	char esc[6];
 
 	cvx_buf_addc(out, '"');
+	/* s may be NULL when n is 0: NULL + 0 is undefined in C. */
+	end = n > 0 ? s + n : s;
 	while (p < end) {
 		for (run = p; p < end && (unsigned char)*p >= 0x20 &&
 		    *p != '"' && *p != '\\'; p++)

@@ -72,6 +72,7 @@ write_stderr(const char *s, size_t n)
 {
 	size_t len = 0, cap = sizeof(line_buf) - 1;
 
+	cvx_progress_break();	/* the message starts a clean line */
 	put_oneline(line_buf, cap, &len, s, n);
 	line_buf[len++] = '\n';
 	(void)cvx_write_all(2, line_buf, len);
@@ -81,6 +82,9 @@ write_stderr(const char *s, size_t n)
  * Put "cvx-foo: " and then the formatted message in msg_buf (cut to fit).
  * Returns the length.  fmt NULL: the text alone.
  */
+static size_t put_msg(const char *, const char *, va_list)
+    __attribute__((format(printf, 2, 0)));
+
 static size_t
 put_msg(const char *text, const char *fmt, va_list ap)
 {
@@ -117,13 +121,16 @@ claim(bool may_wait)
 	return false;
 }
 
-/* SIGINT, SIGTERM, SIGHUP in a stream writer: abort line, then die of it. */
+/* SIGINT, SIGTERM, SIGHUP, SIGABRT in a stream writer: abort line, then
+ * die of it. */
 static void
 on_signal(int sig)
 {
 	const char *prog = program_invocation_short_name;
 	const char *what = sig == SIGINT ? ": interrupted (SIGINT)" :
-	    sig == SIGTERM ? ": terminated (SIGTERM)" : ": hangup (SIGHUP)";
+	    sig == SIGTERM ? ": terminated (SIGTERM)" :
+	    sig == SIGHUP ? ": hangup (SIGHUP)" :
+	    ": aborted (SIGABRT): a failed assertion, in a library or ours";
 	size_t len = 0, cap = sizeof(msg_buf) - 1;
 
 	if (!claim(false))
@@ -139,10 +146,21 @@ on_signal(int sig)
 void
 cvx_stream_writer(void)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	/*
+	 * SIGABRT too: libjq 1.6 asserts on some inputs (todate of a time
+	 * past the year 2^31), and a crash must not end the stream as if it
+	 * were complete.  Not SIGSEGV: the sanitizers report those.
+	 */
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGABRT };
 	struct sigaction sa;
 	size_t i;
 
+	/*
+	 * Past a file-size limit (ulimit -f) write(2) fails with EFBIG,
+	 * which every write reports, where SIGXFSZ would kill the tool
+	 * before it says a word or writes the abort line.
+	 */
+	signal(SIGXFSZ, SIG_IGN);
 	/* On a terminal the person reads stderr; the line would be noise. */
 	if (isatty(1))
 		return;
@@ -180,7 +198,10 @@ cvx_stream_at_bol(bool at_bol)
 	stream_bol = at_bol;
 }
 
-static void __attribute__((noreturn))
+static void vfail(int, const char *, va_list)
+    __attribute__((noreturn, format(printf, 2, 0)));
+
+static void
 vfail(int status, const char *fmt, va_list ap)
 {
 	size_t len;

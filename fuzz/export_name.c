@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * export_name: what cvx-unzip reads of an export besides the ZIP itself
- * (tools/cvx-unzip/export.c, exportdir.c): entry names, the importer's
+ * (common/export.c, exportdir.c): entry names, the importer's
  * line rules for documents.jsonl, and _tables lines.
  *
  * Byte 0 picks what the rest is (convex-export-format.md §2, §5, §8):

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * jqlib: the Convex decoders of cvx-jsonl-map's built-in jq library
- * (jqtext.c: cvx_table_number, cvx_float, cvx_int64, cvx_bytes;
+ * (jqtext.c, cfunc.c: cvx_table_number, cvx_float, cvx_int64, cvx_bytes,
+ * cvx_id;
  * cvx-jsonl-map(1)), run by libjq 1.6 as the tool runs them.
  *
- * Byte 0 picks the function (mod 4); the rest is its input: ID text for
+ * Byte 0 picks the function (mod 5); the rest is its input: ID text for
  * cvx_table_number, JSON text for the others.  Invariants, against C
  * references (convex-export-format.md §3.1, §6):
  * - cvx_table_number gives the table number exactly for the IDs
@@ -17,12 +18,15 @@
  *   its number up to 2^53 and keeps it a string beyond, errs on the rest;
  * - cvx_bytes gives the base64 string of either encoding, errs on the
  *   rest;
+ * - cvx_id(10001; KEY) errs on null and otherwise gives the ID of the
+ *   documented rule, which decodes back to table 10001;
  * - each gives one result or one error, never more.
  */
 #include <math.h>
 #include <string.h>
 
 #include <jq.h>
+#include <openssl/evp.h>
 
 #if __has_include("cvx-jsonl-map.h")
 #include "cvx-jsonl-map.h"
@@ -30,9 +34,11 @@
 #include "fuzz.h"
 
 static const char *const fns[] = {
-	"cvx_table_number", "cvx_float", "cvx_int64", "cvx_bytes"
+	"cvx_table_number", "cvx_float", "cvx_int64", "cvx_bytes",
+	"cvx_id(10001; .)"
 };
-static jq_state *jqs[4];
+#define NFNS (sizeof(fns) / sizeof(fns[0]))
+static jq_state *jqs[NFNS];
 
 /* jq's messages are expected here: keep them off stderr. */
 static void
@@ -50,7 +56,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	(void)argc;
 	(void)argv;
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < NFNS; i++) {
 		cvx_buf_reset(&prog);
 		cvx_jq_program(&prog, fns[i]);
 		if ((jqs[i] = jq_init()) == NULL ||
@@ -59,6 +65,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 			exit(1);
 		}
 		jq_set_error_cb(jqs[i], quiet, NULL);
+		cfunc_install(jqs[i]);
 	}
 	cvx_buf_free(&prog);
 	return 0;
@@ -71,59 +78,6 @@ struct want {
 	struct cvx_buf str;
 };
 
-/*
- * KNOWN (issue 15 report): cvx_table_number checks the alphabet, the
- * length (31 to 37), the unused bits and the checksum, but not that the
- * VInt, 16 bytes and the footer make up the whole ID, nor the VInt's
- * length or a table number of 0, so it takes text that is no Convex ID
- * (a valid ID with "0" added; a 1-byte VInt in a 32-character ID; table
- * 0).  What it then answers, computed as the jq does it (doubles, the
- * VInt read on as long as bytes have their high bit), unless
- * CVX_FUZZ_STRICT is set; see fuzz/regressions/jqlib/id-*.
- */
-static void
-want_table_lenient(const char *s, size_t n, struct want *w)
-{
-	static const char alpha[] = "0123456789abcdefghjkmnpqrstvwxyz";
-	double acc = 0, p, b, num = 0, mult = 1;
-	uint8_t bytes[32];
-	unsigned c0 = 0, c1 = 0;
-	size_t i, nb = 0;
-	const char *c;
-	int k = 0;
-	bool more = true;
-
-	if (n < 31 || n > 37)
-		return;
-	for (i = 0; i < n; i++) {
-		if (s[i] == '\0' || (c = strchr(alpha, s[i])) == NULL)
-			return;
-		acc = acc * 32 + (double)(c - alpha);
-		if ((k += 5) >= 8) {
-			p = pow(2, k - 8);
-			b = floor(acc / p);
-			bytes[nb++] = (uint8_t)b;
-			acc -= b * p;
-			k -= 8;
-		}
-	}
-	if (acc != 0)
-		return;
-	for (i = 0; i + 2 < nb; i++) {
-		c0 = (c0 + bytes[i]) % 256;
-		c1 = (c1 + c0) % 256;
-	}
-	if (bytes[nb - 2] != c0 || bytes[nb - 1] != c1)
-		return;
-	for (i = 0; i < nb && more; i++) {
-		num += (bytes[i] % 128) * mult;
-		mult *= 128;
-		more = bytes[i] >= 128;
-	}
-	w->kind = W_NUMBER;
-	w->num = num;
-}
-
 /* The expectation for cvx_table_number of the ID text s[0..n). */
 static void
 want_table(const char *s, size_t n, struct want *w)
@@ -134,8 +88,34 @@ want_table(const char *s, size_t n, struct want *w)
 	if (cvx_id_decode(s, n, &t, NULL, &why) == 0) {
 		w->kind = W_NUMBER;
 		w->num = t;
-	} else if (getenv("CVX_FUZZ_STRICT") == NULL)
-		want_table_lenient(s, n, w);
+	}
+}
+
+/*
+ * The expectation for cvx_id(10001; KEY): an error for null, else the ID
+ * of table 10001 whose internal id is SHA-256 over "10001", a 0 byte and
+ * KEY's sorted compact JSON (cvx-jsonl-map(1)).  The result is also
+ * decoded back by cvx_id_decode below.
+ */
+static void
+want_id(jv key, struct want *w)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	char id[CVX_ID_MAX + 1];
+	struct cvx_buf b = {0};
+	jv text;
+
+	if (jv_get_kind(key) == JV_KIND_NULL)
+		return;
+	cvx_buf_add(&b, "10001", 6);
+	text = jv_dump_string(jv_copy(key), JV_PRINT_SORTED);
+	cvx_buf_adds(&b, jv_string_value(text));
+	jv_free(text);
+	if (EVP_Digest(b.p, b.len, md, NULL, EVP_sha256(), NULL) != 1)
+		abort();
+	w->kind = W_STRING;
+	cvx_buf_add(&w->str, id, cvx_id_encode(10001, md, id));
+	cvx_buf_free(&b);
 }
 
 /* The raw text of string value v, if v is a string. */
@@ -167,19 +147,6 @@ jv_only(jv v, const char *key, jv *val)
 	return r;
 }
 
-/* Drop every '=' of s. */
-static void
-strip_pad(struct cvx_buf *s)
-{
-	size_t i, k;
-
-	for (i = k = 0; i < s->len; i++)
-		if (s->p[i] != '=')
-			s->p[k++] = s->p[i];
-	s->len = k;
-	s->p[k] = '\0';
-}
-
 static void
 want_float(jv v, struct want *w)
 {
@@ -193,20 +160,16 @@ want_float(jv v, struct want *w)
 		w->kind = W_NUMBER;
 		w->num = jv_number_value(v);
 	} else if (jv_str(v, &s)) {
-		if (strcmp(s.p, "NaN") == 0 || strcmp(s.p, "Infinity") == 0 ||
-		    strcmp(s.p, "-Infinity") == 0) {
+		/* By length: "NaN\u0000" is not "NaN" (found by fuzzing:
+		 * fuzz/regressions/jqlib/float-nan-nul). */
+		if (mem_eq(s.p, s.len, "NaN", 3) ||
+		    mem_eq(s.p, s.len, "Infinity", 8) ||
+		    mem_eq(s.p, s.len, "-Infinity", 9)) {
 			w->kind = W_STRING;
 			cvx_buf_adds(&w->str, s.p);
 		}
 	} else if (jv_only(v, "$float", &p)) {
-		/*
-		 * KNOWN (issue 15 report): the library's _cvx_b64 skips '='
-		 * wherever it is, where cvx-pg-load refuses the payload
-		 * ("AAAAAAAA=AAA").  Mirrored unless CVX_FUZZ_STRICT is
-		 * set; see fuzz/regressions/jqlib/float-padding.
-		 */
-		if (jv_str(p, &s) && getenv("CVX_FUZZ_STRICT") == NULL)
-			strip_pad(&s);
+		(void)jv_str(p, &s);
 		if (s.len > 0 && ref_unbase64(s.p, s.len, &b) == 0 &&
 		    b.len == 8) {
 			for (i = 7; i >= 0; i--)
@@ -288,7 +251,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1 || size > 4096)
 		return 0;
 	n = size - 1;
-	f = data[0] % 4;
+	f = data[0] % NFNS;
 	if (f == 0) {
 		want_table(s, n, &w);
 		in = jv_string_sized(s, (int)n);
@@ -305,8 +268,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			want_float(in, &w);
 		else if (f == 2)
 			want_int64(in, &w);
-		else
+		else if (f == 3)
 			want_bytes(in, &w);
+		else
+			want_id(in, &w);
 	}
 	jq_start(jqs[f], in, 0);
 	out = jq_next(jqs[f]);
@@ -343,6 +308,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fuzz_show("result", gs.p, gs.len);
 			CHECK(false, "%s: expected the string %s", fns[f],
 			    w.str.p);
+		}
+		if (f == 4) {
+			uint32_t t;
+			const char *why;
+
+			CHECK(cvx_id_decode(gs.p, gs.len, &t, NULL, &why) ==
+			    0 && t == 10001, "cvx_id: %s does not decode to "
+			    "table 10001", gs.p);
 		}
 	}
 	jv_free(out);

@@ -288,7 +288,8 @@ ref_json(const char *s, size_t n, int max, bool top_object)
 	struct rd r = { s, s + n, max };
 
 	if (top_object) {
-		if (!rd_eat(&r, '{') || !rd_members(&r, 0))
+		/* The line's own braces are the first level. */
+		if (!rd_eat(&r, '{') || !rd_members(&r, 1))
 			return false;
 		return r.p == r.end;
 	}

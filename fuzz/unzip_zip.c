@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * unzip_zip: a ZIP, given as a file, through cvx-unzip's own reading
- * code (tools/cvx-unzip: zip_input, export_scan, walk_to, reader_read):
+ * unzip_zip: a ZIP, given as a file, through cvx-unzip's reading code,
+ * the export reader of common/ (cvx_zip_input, cvx_export_scan,
+ * cvx_walker_to, cvx_export_read):
  * the upstream abort check, the central directory through libarchive's
  * seekable reader, every entry classified, _tables and generated_schema
  * read, then each table's documents.jsonl read and written as the tagged
@@ -24,7 +25,7 @@
  *   is an entry of that table;
  * - every line written is one object line whose tag reads back as its
  *   table (component:table), with the line's own members after it;
- * - after success, nothing allocated is left but what export_free frees.
+ * - after success, nothing allocated is left but what cvx_export_free frees.
  */
 #define _GNU_SOURCE		/* memfd_create */
 #include <sys/mman.h>
@@ -370,9 +371,9 @@ put_line(const struct cvx_table *t, const char *s, size_t n)
 
 /* Read table t's documents.jsonl (entry i) and write its lines. */
 static void
-documents(struct walker *w, const struct cvx_table *t, long i)
+documents(struct cvx_export_walker *w, const struct cvx_table *t, long i)
 {
-	struct reader *r = walk_to(w, i);
+	struct cvx_export_reader *r = cvx_walker_to(w, i);
 	struct cvx_buf b = {0};
 	struct cvx_json_error e;
 	const char *p, *end, *nl;
@@ -381,7 +382,7 @@ documents(struct walker *w, const struct cvx_table *t, long i)
 
 	do {
 		cvx_buf_grow(&b, 65536);
-		got = reader_read(r, b.p + b.len, 65536);
+		got = cvx_export_read(r, b.p + b.len, 65536);
 		b.len += got;
 	} while (got > 0 && b.len < ENTRY_MAX);
 	for (p = b.p, end = b.p + b.len; p < end; p = nl + 1) {
@@ -417,7 +418,7 @@ unsafe_name(const char *name)
 
 /* What a successful scan must have made of the entries. */
 static void
-check_export(const struct export *x)
+check_export(const struct cvx_export *x)
 {
 	struct cvx_entry_name en;
 	const struct cvx_table *t;
@@ -455,8 +456,8 @@ check_export(const struct export *x)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct export x;
-	static struct walker w;
+	static struct cvx_export x;
+	static struct cvx_export_walker w;
 	struct stat st;
 	size_t i;
 
@@ -471,17 +472,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	failmsg[0] = '\0';
 	armed = true;
 	if (setjmp(trap) == 0) {
-		zip_input(&x, memfd, &st);
-		export_scan(&x);
+		cvx_zip_input(&x, memfd, &st);
+		cvx_export_scan(&x);
 		check_export(&x);
-		walk_start(&w, &x);
+		cvx_walker_start(&w, &x);
 		for (i = 0; i < x.cat.n; i++)
 			if (x.cat.t[i].docs >= 0)
 				documents(&w, &x.cat.t[i], x.cat.t[i].docs);
-		walk_end(&w);
+		cvx_walker_end(&w);
 		armed = false;
 		x.fd = -1;		/* memfd is ours */
-		export_free(&x);
+		cvx_export_free(&x);
 		CHECK(ntrack == 0, "%zu allocations left after success",
 		    ntrack);
 	} else {

@@ -6,13 +6,16 @@ load test_helper
 
 # Tools that write data on stdout; cvx-pg-load writes its summary on
 # stderr, so it has only the option rules here.
-STREAM_TOOLS="cvx-unzip cvx-jsonl-map cvx-count cvx-sha"
-ALL_TOOLS="cvx-unzip cvx-jsonl-map cvx-pg-load cvx-count cvx-sha"
+STREAM_TOOLS="cvx-unzip cvx-jsonl-map cvx-count cvx-sha cvx-zip cvx-schema"
+ALL_TOOLS="cvx-unzip cvx-jsonl-map cvx-pg-load cvx-count cvx-sha cvx-zip
+    cvx-schema cvx-pg-dump"
 
 setup_file() {
 	export BIG=$BATS_FILE_TMPDIR/big.jsonl BIGZIP=$BATS_FILE_TMPDIR/big.zip
+	# The same documents without their _id (not Convex IDs), for cvx-zip.
+	export BIGZ=$BATS_FILE_TMPDIR/bigz.jsonl
 	# About 20 MiB of tagged documents: far more than a 1 MiB pipe holds,
-	# and enough that cvx-count -k _id writes more than that too.
+	# and enough that cvx-count -b _id writes more than that too.
 	python3 - "$BIG" "$BIGZIP" <<'EOF'
 import sys, zipfile
 lines = []
@@ -26,6 +29,9 @@ with zipfile.ZipFile(sys.argv[2], "w", zipfile.ZIP_DEFLATED) as z:
     z.writestr("messages/documents.jsonl",
                "".join('{' + l[len('{"_table":"messages",'):] for l in lines))
     z.writestr("messages/generated_schema.jsonl", '"uniform"\n')
+import re
+open(sys.argv[1][:-len("big.jsonl")] + "bigz.jsonl", "w").write(
+    "".join(re.sub(r',"_id":"m[0-9]+"', "", l) for l in lines))
 EOF
 }
 
@@ -41,7 +47,8 @@ args_for() {
 # The input file TOOL reads in these tests.
 input_for() {
 	case $1 in
-	cvx-unzip) echo "$BIGZIP" ;;
+	cvx-unzip|cvx-schema) echo "$BIGZIP" ;;
+	cvx-zip) echo "$BIGZ" ;;
 	*) echo "$BIG" ;;
 	esac
 }
@@ -77,7 +84,7 @@ built() {
 		# A writer of the stream aborts it (the consumer must fail
 		# too); the others write nothing on stdout.
 		case $t in
-		cvx-unzip|cvx-jsonl-map|cvx-sha)
+		cvx-unzip|cvx-jsonl-map|cvx-sha|cvx-pg-dump)
 			is_only_abort "$t" "$output" ||
 			    fail "$t: stdout: $output" ;;
 		*)	[ -z "$output" ] || fail "$t wrote on stdout: $output" ;;
@@ -110,11 +117,12 @@ built() {
 }
 
 @test "a closed pipe on stdout kills the tool with SIGPIPE" {
-	for t in $STREAM_TOOLS; do
+	# cvx-schema's few kilobytes of DDL fit in the pipe: no SIGPIPE.
+	for t in ${STREAM_TOOLS/cvx-schema/}; do
 		built "$t"
 		args=$(args_for "$t")
 		# Per-table counts are a few lines: count by _id instead.
-		[ "$t" != cvx-count ] || args="-k _id"
+		[ "$t" != cvx-count ] || args="-b _id"
 		run bash -c "\"$t\" $args \"$(input_for "$t")\" |
 		    head -c1 >/dev/null; echo \${PIPESTATUS[0]}"
 		assert_success

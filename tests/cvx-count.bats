@@ -123,9 +123,9 @@ for k in sorted(c, key=lambda s: s.encode()):
 	[[ $stderr == *"usage: cvx-count"* ]]
 	run --separate-stderr cvx-count a b
 	assert_failure 2
-	run --separate-stderr cvx-count -T
+	run --separate-stderr cvx-count --no-table
 	assert_failure 2
-	run --separate-stderr cvx-count -k a -k b
+	run --separate-stderr cvx-count -b a -b b
 	assert_failure 2
 }
 
@@ -244,20 +244,20 @@ for k in sorted(c, key=lambda s: s.encode()):
 	done
 }
 
-@test "-k counts by the JSON text of a field: table, value, count" {
+@test "-b counts by the JSON text of a field: table, value, count" {
 	printf '%s\n' '{"_table":"m","role":"user"}' \
 	    '{"_table":"m","role":"tool"}' '{"_table":"m","role":"user"}' \
 	    '{"_table":"m"}' '{"_table":"t","role":{"a": [1, "x y"]}}' \
 	    '{"_table":"t","role":{"a":[1,"x y"]}}' '{"_table":"t","role":1.50}' \
 	    >"$BATS_TEST_TMPDIR/in"
-	run --separate-stderr cvx-count -k role "$BATS_TEST_TMPDIR/in"
+	run --separate-stderr cvx-count -b role "$BATS_TEST_TMPDIR/in"
 	assert_success
 	assert_output "$(printf 'm\t"tool"\t1\nm\t"user"\t2\nm\t-\t1\n')
 $(printf 't\t1.50\t1\nt\t{"a":[1,"x y"]}\t2')"
 }
 
-@test "-k with -T counts by the value alone" {
-	run --separate-stderr cvx-count -T --by role "$BIG"
+@test "-b with --no-table counts by the value alone" {
+	run --separate-stderr cvx-count --no-table --by role "$BIG"
 	assert_success
 	want=$(python3 -c '
 import json, sys, collections
@@ -267,7 +267,7 @@ for k in sorted(c): print("%s\t%d" % (k, c[k]))' "$BIG")
 	assert_output "$want"
 }
 
-@test "-k on a corpus export equals python's count of the values" {
+@test "-b on a corpus export equals python's count of the values" {
 	require_corpus
 	s=$STREAMS/migrasi.jsonl
 	[ -f "$s" ] || fail "no migrasi stream"
@@ -294,7 +294,7 @@ for l in open(sys.argv[1], encoding="utf-8"):
     c[key] = c.get(key, 0) + 1
 for key in sorted(c, key=lambda s: s.encode()):
     print("%s\t%d" % (key, c[key]))' "$s" "$k")
-		run --separate-stderr cvx-count -k "$k" "$s"
+		run --separate-stderr cvx-count -b "$k" "$s"
 		assert_success
 		[ "$output" = "$want" ] || fail "field $k differs"
 	done
@@ -304,7 +304,7 @@ for key in sorted(c, key=lambda s: s.encode()):
 	run --separate-stderr cvx-count --total "$BIG"
 	assert_success
 	assert_line --index 3 "total	$(wc -l <"$BIG")"
-	run --separate-stderr cvx-count -t </dev/null
+	run --separate-stderr cvx-count --total </dev/null
 	assert_success
 	assert_output "$(printf 'total\t0')"
 }
@@ -317,11 +317,11 @@ for key in sorted(c, key=lambda s: s.encode()):
 	    <<<"$output")
 	[ "$from_json" = "$tsv" ]
 	[ "$(jq .total <<<"$output")" = "$(wc -l <"$BIG")" ]
-	run --separate-stderr cvx-count -j -k role "$BIG"
+	run --separate-stderr cvx-count --json -b role "$BIG"
 	assert_success
 	from_json=$(jq -r '.tables | to_entries[] | .key as $t |
 	    .value | to_entries[] | "\($t)\t\(.key)\t\(.value)"' <<<"$output")
-	[ "$from_json" = "$(cvx-count -k role "$BIG")" ]
+	[ "$from_json" = "$(cvx-count -b role "$BIG")" ]
 }
 
 @test "--expect with equal counts exits 0" {
@@ -355,7 +355,7 @@ cvx-count: $w: 3 differences" ] || fail "$stderr"
 	assert_output "$(printf 'b\t1')"
 	[[ $stderr == *": total: expected 2, counted 1"* ]] || fail "$stderr"
 	printf 'b\t1\n' >"$BATS_TEST_TMPDIR/want"
-	run --separate-stderr cvx-count -t -e "$BATS_TEST_TMPDIR/want" \
+	run --separate-stderr cvx-count --total -e "$BATS_TEST_TMPDIR/want" \
 	    <<<'{"_table":"b"}'
 	assert_failure 1
 	[[ $stderr == *": total: not expected, counted 1"* ]] || fail "$stderr"
@@ -381,11 +381,11 @@ cvx-count: $BATS_TEST_TMPDIR/want: 2 differences" ] || fail "$stderr"
 }
 
 @test "--expect compares -k counts too" {
-	cvx-count -k role "$BIG" >"$BATS_TEST_TMPDIR/want"
-	run --separate-stderr cvx-count -k role -e "$BATS_TEST_TMPDIR/want" "$BIG"
+	cvx-count -b role "$BIG" >"$BATS_TEST_TMPDIR/want"
+	run --separate-stderr cvx-count -b role -e "$BATS_TEST_TMPDIR/want" "$BIG"
 	assert_success
 	sed -i '1s/\t[0-9]*$/\t1/' "$BATS_TEST_TMPDIR/want"
-	run --separate-stderr cvx-count -k role -e "$BATS_TEST_TMPDIR/want" "$BIG"
+	run --separate-stderr cvx-count -b role -e "$BATS_TEST_TMPDIR/want" "$BIG"
 	assert_failure 1
 	[[ $stderr == *': messages "assistant": expected 1, counted '* ]]
 }
@@ -394,7 +394,7 @@ cvx-count: $BATS_TEST_TMPDIR/want: 2 differences" ] || fail "$stderr"
 	printf 'a\t1\nb 2\n' >"$BATS_TEST_TMPDIR/want"
 	run --separate-stderr cvx-count -e "$BATS_TEST_TMPDIR/want" </dev/null
 	assert_failure 1
-	[[ $stderr == *"want: line 2: expected name<TAB>count" ]]
+	[[ $stderr == *"want: line 2: expected name<TAB>count"* ]]
 	run --separate-stderr cvx-count -e "$BATS_TEST_TMPDIR/nope" </dev/null
 	assert_failure 1
 }
@@ -433,7 +433,7 @@ cvx-count: $BATS_TEST_TMPDIR/want: 2 differences" ] || fail "$stderr"
 	run --separate-stderr cvx-count </dev/null
 	assert_success
 	assert_output ""
-	run --separate-stderr cvx-count -j </dev/null
+	run --separate-stderr cvx-count --json </dev/null
 	assert_output '{"tables":{},"total":0}'
 }
 
@@ -441,8 +441,8 @@ cvx-count: $BATS_TEST_TMPDIR/want: 2 differences" ] || fail "$stderr"
 	run --separate-stderr cvx-count "$BIG"
 	assert_success
 	assert_output "$(py_counts "$BIG")"
-	a=$(cat "$BIG" | cvx-count -k role)
-	b=$(cvx-count -k role - <"$BIG")
+	a=$(cat "$BIG" | cvx-count -b role)
+	b=$(cvx-count -b role - <"$BIG")
 	[ "$a" = "$b" ]
 }
 
@@ -464,7 +464,7 @@ PY
 
 @test "a huge mapped file counts as grep counts it" {
 	make_huge "$BATS_TEST_TMPDIR/huge"
-	run --separate-stderr cvx-count -t "$BATS_TEST_TMPDIR/huge"
+	run --separate-stderr cvx-count --total "$BATS_TEST_TMPDIR/huge"
 	assert_success
 	want=""
 	for t in a b c d; do
@@ -518,8 +518,8 @@ PY
 }
 
 @test "a closed pipe on stdout kills it with SIGPIPE" {
-	# -k _id prints a line per document: more than a pipe holds.
-	run bash -c 'cvx-count -k _id "$BIG" | head -c1 >/dev/null;
+	# -b _id prints a line per document: more than a pipe holds.
+	run bash -c 'cvx-count -b _id "$BIG" | head -c1 >/dev/null;
 	    echo ${PIPESTATUS[0]}'
 	assert_output 141
 }
@@ -534,7 +534,7 @@ PY
 	grep '"_table":"messages"' "$BIG" >messages.jsonl
 	mapfile -t cmds < <(sed -n 's/^\(\.Dl \)\{0,1\}\$ //p' \
 	    "$ROOT/man/cvx-count.1")
-	[ "${#cmds[@]}" -eq 5 ] || fail "${#cmds[@]} examples"
+	[ "${#cmds[@]}" -eq 7 ] || fail "${#cmds[@]} examples"
 	for c in "${cmds[@]}"; do
 		run --separate-stderr bash -o pipefail -c "$c"
 		[ "$status" -eq 0 ] || fail "$c: status $status: $stderr"
@@ -548,4 +548,60 @@ print(sum(len(z.read(n).splitlines()) for n in z.namelist()
           if n.endswith("/documents.jsonl") and not n.startswith("_")))' \
 	    export.zip)
 	[ "$(tail -n1 counts.tsv)" = "total	$n" ]
+}
+
+@test "-t and -x count only the tables they select; the total is theirs" {
+	printf '%s\n' '{"_table":"a"}' '{"_table":"ab"}' '{"_table":"ab"}' '{"_table":"b"}' \
+	    '{"_component":"c","_table":"a"}' >"$BATS_TEST_TMPDIR/in"
+	run -0 --separate-stderr cvx-count -t 'a*' --total "$BATS_TEST_TMPDIR/in"
+	assert_output "$(printf 'a\t1\nab\t2\ntotal\t3')"
+	run -0 --separate-stderr cvx-count --tables 'a*,c:*' --exclude ab "$BATS_TEST_TMPDIR/in"
+	assert_output "$(printf 'a\t1\nc:a\t1')"
+	run -2 cvx-count -b x --no-table -t a "$BATS_TEST_TMPDIR/in"
+}
+
+@test "-b with a field no document has says so" {
+	printf '%s\n' '{"_table":"a","metadata":{"tokens":1}}' '{"_table":"b"}' >"$BATS_TEST_TMPDIR/in"
+	run -0 --separate-stderr cvx-count -b metadata.tokens "$BATS_TEST_TMPDIR/in"
+	assert_output "$(printf 'a\t-\t1\nb\t-\t1')"
+	[ "$stderr" = "cvx-count: -b metadata.tokens: no document has a top-level member metadata.tokens: all 2 counted under - (-b takes a top-level key, not a path)" ] || fail "$stderr"
+	run -0 --separate-stderr cvx-count -b metadata "$BATS_TEST_TMPDIR/in"
+	[ -z "$stderr" ] || fail "$stderr"
+}
+
+# A folder export with an empty table, a component, and _storage.
+listing_export() {
+	local d=$1
+	mkdir -p "$d/_tables" "$d/users" "$d/empty" "$d/_storage" \
+	    "$d/_components/c/_tables" "$d/_components/c/items"
+	printf '%s\n' '{"name":"users","id":10001}' '{"name":"empty","id":10002}' \
+	    >"$d/_tables/documents.jsonl"
+	printf '%s\n' '{"_id":"a"}' '{"_id":"b"}' >"$d/users/documents.jsonl"
+	: >"$d/empty/documents.jsonl"
+	echo '{"_id":"s"}' >"$d/_storage/documents.jsonl"
+	echo '{"name":"items","id":10001}' >"$d/_components/c/_tables/documents.jsonl"
+	echo '{"_id":"i"}' >"$d/_components/c/items/documents.jsonl"
+}
+
+@test "--expect takes cvx-unzip -l and -l --json: the stream holds what the export lists, empty tables shown" {
+	[ -x "$CVX_BUILD/cvx-unzip" ] || require "cvx-unzip is not built"
+	local d=$BATS_TEST_TMPDIR/x
+	listing_export "$d"
+	cvx-unzip -l "$d" >"$BATS_TEST_TMPDIR/l.tsv"
+	cvx-unzip -l --json "$d" >"$BATS_TEST_TMPDIR/l.json"
+	for l in l.tsv l.json; do
+		run -0 --separate-stderr bash -c 'cvx-unzip "$1" | cvx-count --expect "$2"' _ "$d" "$BATS_TEST_TMPDIR/$l"
+		assert_output "$(printf 'c:items\t1\nempty\t0\nusers\t2')"
+		[ -z "$stderr" ] || fail "$l: $stderr"
+		# _storage counts when the stream has it.
+		run -0 --separate-stderr bash -c 'cvx-unzip -s "$1" | cvx-count --expect "$2"' _ "$d" "$BATS_TEST_TMPDIR/$l"
+		assert_line "$(printf '_storage\t1')"
+		# A document too many, or one left out, is a difference.
+		run -1 --separate-stderr bash -c '{ cvx-unzip "$1"; echo "{\"_table\":\"empty\"}"; } | cvx-count -e "$2"' _ "$d" "$BATS_TEST_TMPDIR/$l"
+		[[ $stderr == *"empty: expected 0, counted 1"* ]] || fail "$l: $stderr"
+		run -1 --separate-stderr bash -c 'cvx-unzip -x users "$1" | cvx-count -e "$2"' _ "$d" "$BATS_TEST_TMPDIR/$l"
+		[[ $stderr == *"users: expected 2, counted none"* ]] || fail "$l: $stderr"
+		# -t, -x select on both sides.
+		run -0 --separate-stderr bash -c 'cvx-unzip -x users "$1" | cvx-count -x users -e "$2"' _ "$d" "$BATS_TEST_TMPDIR/$l"
+	done
 }

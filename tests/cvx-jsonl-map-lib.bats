@@ -265,3 +265,136 @@ assert got == list(range(1, 41, 2)), got
 print("ok")' "$BATS_TEST_TMPDIR/err"
 	assert_success
 }
+
+# cvx_id: the expected ID is computed here from the rule in
+# cvx-jsonl-map(1) (SHA-256 over name, a 0 byte and the key's sorted
+# compact JSON; id_v6.rs's VInt, Fletcher-16 and base32), not by the tool.
+mint_py='
+import hashlib, json, sys
+A = "0123456789abcdefghjkmnpqrstvwxyz"
+def mint(num, name, key):
+    text = json.dumps(key, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    internal = hashlib.sha256(name.encode() + b"\0" + text.encode()).digest()[:16]
+    v = b""
+    while True:
+        b = num & 0x7f
+        num >>= 7
+        v += bytes([b | (0x80 if num else 0)])
+        if not num:
+            break
+    data = v + internal
+    c0 = c1 = 0
+    for x in data:
+        c0 = (c0 + x) % 256
+        c1 = (c1 + c0) % 256
+    data += bytes([c0, c1])
+    bits = "".join(format(x, "08b") for x in data)
+    bits += "0" * (-len(bits) % 5)
+    return "".join(A[int(bits[i:i + 5], 2)] for i in range(0, len(bits), 5))
+'
+
+@test "cvx_id mints the ID of the documented rule, for names and numbers" {
+	require_corpus
+	tables=$CORPUS/migrasi/_tables/documents.jsonl
+	read -r name num < <(head -1 "$tables" | jq -r '"\(.name) \(.id)"')
+	run --separate-stderr bash -c 'printf "%s\n" "{\"k\":\"6f1c2b4e-0000-4000-8000-000000000001\"}" "{\"k\":42}" "{\"k\":[7,\"x\"]}" "{\"k\":{\"b\":2,\"a\":1}}" "{\"k\":{\"a\":1,\"b\":2}}" |
+	    cvx-jsonl-map --table-numbers "$0" --arg t "$1" "{n: cvx_id(\$t; .k), m: cvx_id($2; .k)}"' "$tables" "$name" "$num"
+	assert_success
+	want=$(python3 -c "$mint_py"'
+num, name = int(sys.argv[1]), sys.argv[2]
+for k in ["6f1c2b4e-0000-4000-8000-000000000001", 42, [7, "x"], {"b": 2, "a": 1}, {"a": 1, "b": 2}]:
+    i = mint(num, name, k)
+    print(json.dumps({"n": i, "m": i}, separators=(",", ":")))' "$num" "$name")
+	assert_output "$want"
+	# Key order does not matter; type does: "42" is not 42.
+	[ "${lines[3]}" = "${lines[4]}" ]
+	run bash -c 'echo "{}" | cvx-jsonl-map "{a: cvx_id(10001; 42), b: cvx_id(10001; \"42\")} | {same: (.a == .b)}"'
+	assert_output '{"same":false}'
+}
+
+@test "cvx_id: minted IDs decode to their table and internal id, and cvx-zip keeps them" {
+	require_corpus
+	tables=$CORPUS/migrasi/_tables/documents.jsonl
+	read -r name num < <(head -1 "$tables" | jq -r '"\(.name) \(.id)"')
+	seq 1 500 | jq -c '{_table: $t, k: .}' --arg t "$name" >"$BATS_TEST_TMPDIR/in.jsonl"
+	cvx-jsonl-map --table-numbers "$tables" '{_table, _id: cvx_id(._table; .k), self: cvx_id(._table; .k), n: (cvx_id(._table; .k) | cvx_table_number)}' \
+	    "$BATS_TEST_TMPDIR/in.jsonl" >"$BATS_TEST_TMPDIR/out.jsonl"
+	run jq -s '[.[] | select(.n == ($num | tonumber))] | length' --arg num "$num" "$BATS_TEST_TMPDIR/out.jsonl"
+	assert_output 500
+	run jq -s 'map(._id) | unique | length' "$BATS_TEST_TMPDIR/out.jsonl"
+	assert_output 500
+	# The decoder in common/ (the one cvx-zip and cvx-schema use) agrees.
+	run "$CVX_BUILD/tests/convexid" decode $(jq -r ._id "$BATS_TEST_TMPDIR/out.jsonl" | head -3)
+	assert_success
+	[ "${#lines[@]}" -eq 3 ]
+	[[ ${lines[0]} == "$num "* ]]
+	want=$(python3 -c 'import hashlib, sys; print(hashlib.sha256(sys.argv[1].encode() + b"\0" + b"1").hexdigest()[:32])' "$name")
+	[[ ${lines[0]} == *"$want"* ]]
+	# cvx-zip checks every _id against the table's number: all pass.
+	run cvx-zip --table-numbers "$tables" --int64 '*' -n "$BATS_TEST_TMPDIR/out.jsonl"
+	assert_success
+}
+
+@test "cvx_id refuses what cannot name a table or key, with the line" {
+	tables=$BATS_TEST_TMPDIR/tables.jsonl
+	printf '%s\n' '{"name":"chats","id":10001}' '{"name":"messages","id":10002}' '{"name":"chats","id":7,"component":"a/b"}' >"$tables"
+	for prog in 'cvx_id("nope"; 1)' 'cvx_id(0; 1)' 'cvx_id(1.5; 1)' 'cvx_id(true; 1)' 'cvx_id("chats"; null)'; do
+		run --separate-stderr bash -c 'printf "{}\n{}\n" | cvx-jsonl-map --table-numbers "$0" "{_id: $1}"' "$tables" "$prog"
+		[ "$status" -eq 1 ]
+		[[ $stderr == *"line 1: jq: error: cvx_id: "* ]]
+	done
+	run --separate-stderr bash -c 'echo "{}" | cvx-jsonl-map "{_id: cvx_id(\"chats\"; 1)}"'
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"needs --table-numbers"* ]]
+	# A component table is named by its identity; it has its own number.
+	run bash -c 'echo "{}" | cvx-jsonl-map --table-numbers "$0" "{n: ([cvx_id(\"a/b:chats\"; 1), cvx_id(\"chats\"; 1)] | map(cvx_table_number))}"' "$tables"
+	assert_output '{"n":[7,10001]}'
+	printf '%s\n' '{"name":"chats","id":10001}' '{"name":"chats","id":10003}' >"$tables"
+	run --separate-stderr cvx-jsonl-map --table-numbers "$tables" . /dev/null
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"table chats listed twice"* ]]
+	printf '%s\n' '{"name":"chats","id":0}' >"$tables"
+	run --separate-stderr cvx-jsonl-map --table-numbers "$tables" . /dev/null
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"line 1, byte 22: no valid table number"* ]]
+}
+
+@test "cvx_table_number refuses what id_v6.rs refuses, which a jq decoder let through" {
+	# Found by fuzz/jqlib.c: a character added, table number 0, a
+	# one-byte number in a 32-character ID.
+	id=$(echo '{}' | cvx-jsonl-map '{i: cvx_id(10001; 1)}' | jq -r .i)
+	for bad in "${id}0" "$("$CVX_BUILD/tests/convexid" encode 1 00000000000000000000000000000000)x"; do
+		run --separate-stderr bash -c 'echo "{\"i\":\"$0\"}" | cvx-jsonl-map "{n: (.i | cvx_table_number)}"' "$bad"
+		[ "$status" -eq 1 ]
+		[[ $stderr == *"not a Convex id"* ]]
+	done
+	run bash -c 'echo "{\"i\":\"$0\"}" | cvx-jsonl-map "{n: (.i | cvx_table_number)}"' "$id"
+	assert_output '{"n":10001}'
+}
+
+@test "cvx_float refuses base64 with padding inside it" {
+	run --separate-stderr bash -c 'echo "{\"f\":{\"\$float\":\"AAAA=AAAAAA=\"}}" | cvx-jsonl-map "{f: (.f | cvx_float)}"'
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"cvx_float: not base64"* ]]
+}
+
+@test "cvx_camel and cvx_camel_keys undo cvx_snake on camelCase names" {
+	run --separate-stderr bash -c 'echo "{}" | cvx-jsonl-map "{s: [\"chat_id\", \"_creation_time\", \"created_at_ms\", \"a\", \"address_2\", \"a__b\", \"x_\", \"__proto\"] | map(cvx_camel)}"'
+	assert_success
+	assert_output '{"s":["chatId","_creationTime","createdAtMs","a","address_2","a_B","x_","__proto"]}'
+	require_corpus
+	check_corpus '
+import glob, json, re, subprocess, sys
+n = 0
+for f in glob.glob(sys.argv[1] + "/*.jsonl"):
+    out = subprocess.run(["cvx-jsonl-map", "keys_unsorted | map(select(test(\"^_?[a-z]+([A-Z][a-z]+)*$\"))) | {k: ., r: map(cvx_snake | cvx_camel)}", f],
+                         capture_output=True, check=True).stdout.decode().splitlines()
+    for o in out:
+        o = json.loads(o)
+        assert o["k"] == o["r"], o
+        n += len(o["k"])
+assert n > 1000, n
+print("ok", n)'
+	run bash -c 'echo "{\"chat_id\":1,\"_id\":\"x\"}" | cvx-jsonl-map cvx_camel_keys'
+	assert_output '{"chatId":1,"_id":"x"}'
+}

@@ -519,3 +519,29 @@ for i in range(3000):
 	[[ $stderr == *"line 1: control character in _table at byte 11"* ]]
 	assert_only_abort cvx-jsonl-map
 }
+
+@test "-t takes comma-separated globs, -x leaves tables out: the rest pass as they are" {
+	f=$BATS_TEST_TMPDIR/in
+	printf '%s\n' '{"_table":"auth1","x":1}' '{"_table":"auth2","x":2}' \
+	    '{"_table":"users","x":3}' '{"_component":"c","_table":"auth3","x":4}' \
+	    '{"x":5}' >"$f"
+	run -0 --separate-stderr cvx-jsonl-map -t 'auth*,users' -x auth2 '.x += 10' "$f"
+	assert_output "$(printf '%s\n' '{"_table":"auth1","x":11}' '{"_table":"auth2","x":2}' \
+	    '{"_table":"users","x":13}' '{"_component":"c","_table":"auth3","x":4}' '{"x":5}')"
+	# A component's table is c:auth3, which "*" matches; -x alone maps the
+	# untagged line too.
+	run -0 --separate-stderr cvx-jsonl-map --exclude 'auth[12]' '.x += 10' "$f"
+	assert_output "$(printf '%s\n' '{"_table":"auth1","x":1}' '{"_table":"auth2","x":2}' \
+	    '{"_table":"users","x":13}' '{"_component":"c","_table":"auth3","x":14}' '{"x":15}')"
+	run -2 cvx-jsonl-map -t 'a,,b' . "$f"
+}
+
+@test "a jq runtime error names the line, the table and the _id" {
+	printf '%s\n' '{"_table":"m","_id":"k1","x":1}' '{"_table":"m","_id":"k2","x":"s"}' \
+	    >"$BATS_TEST_TMPDIR/in"
+	run -1 --separate-stderr cvx-jsonl-map '.x += 1' "$BATS_TEST_TMPDIR/in"
+	[[ $stderr == *": line 2: table m, _id k2: jq: error: string (\"s\") and number (1) cannot be added" ]] || fail "$stderr"
+	# Untagged, or without an _id: what there is.
+	run -1 --separate-stderr bash -c 'echo "{\"x\":\"s\"}" | cvx-jsonl-map ".x += 1"'
+	[[ $stderr == *": line 1: jq: error: string"* ]] || fail "$stderr"
+}

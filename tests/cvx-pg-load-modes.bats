@@ -192,25 +192,25 @@ for i in range(100, 2100):
 	printf '{"_table":"p","id":100,"v":"new"}\n' | docs in
 	run --separate-stderr cvx-pg-load -d "$DB" -m replace "$BATS_TEST_TMPDIR/in"
 	assert_failure 1
-	[[ $stderr == *'replace: TRUNCATE "public"."p": cannot truncate a table referenced in a foreign key constraint: Table "c" references "p". (-T names more tables to empty)' ]] || fail "$stderr"
+	[[ $stderr == *'replace: TRUNCATE "public"."p": cannot truncate a table referenced in a foreign key constraint: Table "c" references "p". (--truncate names more tables to empty)' ]] || fail "$stderr"
 	diff "$BATS_TEST_TMPDIR/before" <(dump_linked)
 }
 
-@test "replace -T empties the named tables first, one without rows in the stream too" {
+@test "replace --truncate empties the named tables first, one without rows in the stream too" {
 	linked_tables
 	printf '{"_table":"p","id":100,"v":"new"}\n' | docs in
-	run -0 cvx-pg-load -d "$DB" -m replace -T c,p "$BATS_TEST_TMPDIR/in"
+	run -0 cvx-pg-load -d "$DB" -m replace --truncate c,p "$BATS_TEST_TMPDIR/in"
 	run -0 sql -c 'SELECT (SELECT string_agg(id::text, $$,$$) FROM p), (SELECT count(*) FROM c), (SELECT count(*) FROM other)'
 	assert_output '100|0|1'
 }
 
-@test "replace -T of a table referenced from outside the list fails and changes nothing" {
+@test "replace --truncate of a table referenced from outside the list fails and changes nothing" {
 	linked_tables
 	dump_linked >"$BATS_TEST_TMPDIR/before"
 	printf '{"_table":"p","id":100,"v":"new"}\n' | docs in
-	run --separate-stderr cvx-pg-load -d "$DB" -m replace -T p "$BATS_TEST_TMPDIR/in"
+	run --separate-stderr cvx-pg-load -d "$DB" -m replace --truncate p "$BATS_TEST_TMPDIR/in"
 	assert_failure 1
-	[[ $stderr == *'-T: TRUNCATE "public"."p": cannot truncate a table referenced in a foreign key constraint: Table "c" references "p".' ]] || fail "$stderr"
+	[[ $stderr == *'--truncate: TRUNCATE "public"."p": cannot truncate a table referenced in a foreign key constraint: Table "c" references "p".' ]] || fail "$stderr"
 	diff "$BATS_TEST_TMPDIR/before" <(dump_linked)
 }
 
@@ -227,7 +227,7 @@ J
 	[[ $stderr == *'line 3: table c: null value in column "pid"'* ]] || fail "$stderr"
 	diff "$BATS_TEST_TMPDIR/before" <(dump_linked)
 	# The same without a spool: -T names both tables up front.
-	run --separate-stderr cvx-pg-load -d "$DB" -m replace -T p,c "$BATS_TEST_TMPDIR/in"
+	run --separate-stderr cvx-pg-load -d "$DB" -m replace --truncate p,c "$BATS_TEST_TMPDIR/in"
 	assert_failure 1
 	[[ $stderr == *'line 3: table c: null value in column "pid"'* ]] || fail "$stderr"
 	diff "$BATS_TEST_TMPDIR/before" <(dump_linked)
@@ -237,7 +237,7 @@ J
 	linked_tables
 	dump_linked >"$BATS_TEST_TMPDIR/before"
 	printf '{"_table":"p","id":100,"v":"new"}\n#cvx-abort cvx-unzip: boom\n' | docs in
-	run --separate-stderr cvx-pg-load -d "$DB" -m replace -T c "$BATS_TEST_TMPDIR/in"
+	run --separate-stderr cvx-pg-load -d "$DB" -m replace --truncate c "$BATS_TEST_TMPDIR/in"
 	assert_failure 1
 	[ "$stderr" = "cvx-pg-load: $BATS_TEST_TMPDIR/in: line 2: upstream failed: cvx-unzip: boom" ] || fail "$stderr"
 	diff "$BATS_TEST_TMPDIR/before" <(dump_linked)
@@ -255,13 +255,13 @@ J
 		[ "$(sql -c "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'reader' AND wait_event = 'PgSleep'")" = 1 ] && break
 		sleep 0.05
 	done
-	for args in "" "-T c,p" "-n -T c,p" "--no-db -T c,p"; do
+	for args in "" "--truncate c,p" "-n --truncate c,p" "--no-db --truncate c,p"; do
 		run --separate-stderr env PGOPTIONS='-c lock_timeout=5s' \
 		    cvx-pg-load -d "$DB" -m replace $args "$BATS_TEST_TMPDIR/empty"
 		assert_failure 1
 		[ "$stderr" = "cvx-pg-load: $BATS_TEST_TMPDIR/empty: no documents to replace the tables with (--allow-empty if that is meant)" ] || fail "$args: $stderr"
 	done
-	run --separate-stderr cvx-pg-load -d "$DB" -m replace -T c,p </dev/null
+	run --separate-stderr cvx-pg-load -d "$DB" -m replace --truncate c,p </dev/null
 	assert_failure 1
 	[[ $stderr == "cvx-pg-load: stdin: no documents to replace"* ]] || fail "$stderr"
 	sql -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'reader'" >/dev/null
@@ -271,17 +271,17 @@ J
 
 @test "replace --allow-empty with no documents empties the -T tables" {
 	linked_tables
-	run --separate-stderr cvx-pg-load -d "$DB" -m replace -T c,p --allow-empty </dev/null
+	run --separate-stderr cvx-pg-load -d "$DB" -m replace --truncate c,p --allow-empty </dev/null
 	assert_success
 	[[ $stderr == *"cvx-pg-load: 0 documents, committed" ]] || fail "$stderr"
 	run -0 sql -c 'SELECT (SELECT count(*) FROM p), (SELECT count(*) FROM c), (SELECT count(*) FROM other)'
 	assert_output '0|0|1'
 }
 
-@test "-T or --allow-empty outside replace, or -T without a name, is a usage error" {
-	run -2 cvx-pg-load -d "$DB" -m merge -T p </dev/null
-	run -2 cvx-pg-load -d "$DB" -m replace -T , </dev/null
-	run -2 cvx-pg-load -d "$DB" -T p </dev/null
+@test "--truncate or --allow-empty outside replace, or --truncate without a name, is a usage error" {
+	run -2 cvx-pg-load -d "$DB" -m merge --truncate p </dev/null
+	run -2 cvx-pg-load -d "$DB" -m replace --truncate , </dev/null
+	run -2 cvx-pg-load -d "$DB" --truncate p </dev/null
 	run -2 cvx-pg-load -d "$DB" -m merge --allow-empty </dev/null
 	run -2 cvx-pg-load -d "$DB" --allow-empty </dev/null
 }

@@ -36,10 +36,10 @@ count() {
 	assert_output 5
 }
 
-@test "-t names the table of untagged documents" {
+@test "-u names the table of untagged documents" {
 	sql -c 'CREATE TABLE u (id int, v text)'
 	printf '{"id":1,"v":"x"}\n{"id":2}\n' | docs in
-	run -0 cvx-pg-load -d "$DB" -t u "$BATS_TEST_TMPDIR/in"
+	run -0 cvx-pg-load -d "$DB" -u u "$BATS_TEST_TMPDIR/in"
 	run -0 sql -c 'SELECT id, v FROM u ORDER BY id'
 	assert_output '1|x
 2|'
@@ -295,7 +295,7 @@ J
 	for args in "-m insert" "-m merge --staging unlogged" "-m merge" "-m replace"; do
 		run --separate-stderr cvx-pg-load -d "$DB" -n --create $args "$BATS_TEST_TMPDIR/in"
 		assert_success
-		[[ $stderr == *"t: 3 read, 3 inserted"* && $stderr == *"dry run: rolled back"* ]] || fail "$args: $stderr"
+		[[ $stderr == *"t: 3 read, would insert 3, would update 0,"* && $stderr == *"dry run: rolled back"* ]] || fail "$args: $stderr"
 	done
 	dump_table t >"$BATS_TEST_TMPDIR/after"
 	cmp "$BATS_TEST_TMPDIR/before" "$BATS_TEST_TMPDIR/after"
@@ -719,12 +719,23 @@ print(s["mode"], s["committed"], [(t["table"], t["read"], t["inserted"]) for t i
 	assert_output "insert True [('a', 3, 3), ('b', 2, 2)]"
 }
 
-@test "--progress reports rows on stderr" {
+@test "--progress reports rows, their rate and the share of a file read" {
 	sql -c 'CREATE TABLE t (id int, v text)'
 	gen t 3000 | docs in
 	run --separate-stderr cvx-pg-load -d "$DB" --progress "$BATS_TEST_TMPDIR/in"
 	assert_success
-	[[ $stderr == *"cvx-pg-load: 3000 rows, "*" MB/s"* ]] || fail "$stderr"
+	# Not a terminal: one last line with the whole run.
+	[[ $stderr == *"cvx-pg-load: 3000 rows, "*" rows/s, 100% of "*" MB"$'\n'* ]] || fail "$stderr"
+	# From a pipe there is no size to take a share of.
+	run --separate-stderr bash -c 'cat "$1" | cvx-pg-load -d "$2" --progress' _ "$BATS_TEST_TMPDIR/in" "$DB"
+	assert_success
+	[[ $stderr == *"cvx-pg-load: 3000 rows, "*" rows/s, "*" MB"$'\n'* && $stderr != *"%"* ]] || fail "$stderr"
+	# Off unless asked for, when stderr is no terminal; and -q silences all.
+	run --separate-stderr cvx-pg-load -d "$DB" "$BATS_TEST_TMPDIR/in"
+	[[ $stderr != *"rows/s, "*"% of"* ]] || fail "$stderr"
+	run --separate-stderr cvx-pg-load -d "$DB" -q --progress "$BATS_TEST_TMPDIR/in"
+	assert_success
+	[ -z "$stderr" ] || fail "$stderr"
 }
 
 @test "usage errors exit 2" {
@@ -814,7 +825,7 @@ P
 	examples_setup
 	run --separate-stderr bash -c 'cvx-unzip export.zip | cvx-pg-load -n --create'
 	assert_success
-	[[ $stderr == *"users: 7 read, 7 inserted"*"dry run: rolled back"* ]] || fail "$stderr"
+	[[ $stderr == *"users: 7 read, would insert 7"*"dry run: rolled back"* ]] || fail "$stderr"
 	run -0 sql -c "SELECT count(*) FROM pg_tables WHERE tablename = 'users'"
 	assert_output 0
 	run -0 bash -c 'cvx-unzip export.zip | cvx-pg-load --create'
@@ -850,7 +861,7 @@ P
 	    -c 'CREATE TABLE sessions (id int PRIMARY KEY, user_id text NOT NULL REFERENCES users)' \
 	    -c "INSERT INTO users VALUES ('old', now(), 'old user')" \
 	    -c "INSERT INTO sessions VALUES (1, 'old')"
-	run -0 bash -c 'set -o pipefail; cvx-unzip export.zip | cvx-pg-load --mode replace -T users,sessions'
+	run -0 bash -c 'set -o pipefail; cvx-unzip export.zip | cvx-pg-load --mode replace --truncate users,sessions'
 	run -0 sql -c "SELECT count(*), count(*) FILTER (WHERE _id = 'old'), (SELECT count(*) FROM sessions) FROM users"
 	assert_output '7|0|0'
 }
@@ -859,9 +870,90 @@ P
 	examples_setup
 	sql -c 'CREATE DATABASE app'
 	DB=$(pg_url app) sql -c 'CREATE TABLE events (at timestamptz, kind text)'
-	run -0 env PGHOST="$PGDIR" PGUSER=postgres cvx-pg-load -t events -d postgresql:///app events.jsonl
+	run -0 env PGHOST="$PGDIR" PGUSER=postgres cvx-pg-load --untagged events --dbname postgresql:///app events.jsonl
 	run -0 env DB="$(pg_url app)" bash -c 'psql -X -A -t -d "$DB" -c "SELECT to_char(at AT TIME ZONE '"'UTC'"', '"'HH24:MI:SS.US'"'), kind FROM events ORDER BY at"'
 	assert_output '22:13:20.000500|start
 22:13:20.001000|stop'
 	PGOPTIONS='-c client_min_messages=warning' psql -X -q -d "$PGCONN" -c 'DROP DATABASE app'
+}
+
+@test "-t and -x load only the tables they select; the others are skipped and counted" {
+	sql -c 'CREATE TABLE a (id int, v text)' -c 'CREATE TABLE ab (id int, v text)'
+	{ gen a 3; gen ab 2 10; gen zz 4 20; } | docs in
+	# zz has no table: it would fail if it were not left out.
+	run --separate-stderr cvx-pg-load -d "$DB" -t 'a*' "$BATS_TEST_TMPDIR/in"
+	assert_success
+	[[ $stderr == *"cvx-pg-load: 4 documents of tables -t, -x leave out: skipped"* ]] || fail "$stderr"
+	run -0 count a
+	assert_output 3
+	run -0 count ab
+	assert_output 2
+	run --separate-stderr cvx-pg-load -d "$DB" --tables 'a*' --exclude ab "$BATS_TEST_TMPDIR/in"
+	assert_success
+	run -0 count a
+	assert_output 6
+	run -0 count ab
+	assert_output 2
+	run -1 --separate-stderr cvx-pg-load -d "$DB" -x ab "$BATS_TEST_TMPDIR/in"
+	[[ $stderr == *"zz"* ]] || fail "$stderr"
+	run -0 count a
+	assert_output 6
+}
+
+# N documents of table $1 as an export has them: _id, _creationTime.
+gen_ids() {
+	python3 -c '
+import sys
+for i in range(int(sys.argv[2])):
+    print("{\"_table\":\"%s\",\"_id\":\"u%d\",\"_creationTime\":1700000000000,\"name\":\"n%d\"}" % (sys.argv[1], i, i))' "$1" "$2"
+}
+
+@test "--create runs again in every mode, and creates a missing schema" {
+	gen_ids users 5 | docs ids
+	for mode in insert merge replace; do
+		run --separate-stderr cvx-pg-load -d "$DB" -s s2 --create --mode $mode "$BATS_TEST_TMPDIR/ids"
+		[ "$status" -eq 0 ] || fail "$mode: $stderr"
+		run -0 sql -c 'SELECT count(*), count(DISTINCT doc->>$$name$$) FROM s2.users'
+		assert_output "5|5"
+	done
+	# Inserting the same documents again is the duplicate key it is.
+	run -1 --separate-stderr cvx-pg-load -d "$DB" -s s2 --create "$BATS_TEST_TMPDIR/ids"
+	[[ $stderr == *"duplicate key"* ]] || fail "$stderr"
+	# A table of another shape is no --create table: no catch-all for it.
+	sql -c 'CREATE TABLE s2.other (_id text PRIMARY KEY, doc jsonb)'
+	gen_ids other 1 | docs other
+	run -1 --separate-stderr cvx-pg-load -d "$DB" -s s2 --create "$BATS_TEST_TMPDIR/other"
+	[[ $stderr == *"no column for key(s)"* ]] || fail "$stderr"
+}
+
+@test "--create in a dry run leaves no schema and no table" {
+	gen_ids users 2 | docs in
+	run --separate-stderr cvx-pg-load -d "$DB" -s ghost --create -n "$BATS_TEST_TMPDIR/in"
+	[ "$status" -eq 0 ] || fail "$stderr"
+	[[ $stderr == *"users: 2 read, would insert 2, would update 0"* ]] || fail "$stderr"
+	run -0 sql -c "SELECT count(*) FROM pg_namespace WHERE nspname = 'ghost'"
+	assert_output 0
+}
+
+@test "--ignore-unknown lists the dropped keys once per table, and -q does not" {
+	sql -c 'CREATE TABLE t (id int)' -c 'CREATE TABLE u (id int)'
+	printf '%s\n' '{"_table":"t","id":1,"a":1}' '{"_table":"t","id":2,"b":1,"a":2}' \
+	    '{"_table":"u","id":3,"c":1}' '{"_table":"t","id":4,"a":3}' | docs in
+	run --separate-stderr cvx-pg-load -d "$DB" --ignore-unknown "$BATS_TEST_TMPDIR/in"
+	assert_success
+	[[ $stderr == *"cvx-pg-load: t: keys with no column, dropped (--ignore-unknown): a, b"$'\n'* ]] || fail "$stderr"
+	[[ $stderr == *"cvx-pg-load: u: keys with no column, dropped (--ignore-unknown): c"$'\n'* ]] || fail "$stderr"
+	[ "$(grep -c 'dropped' <<<"$stderr")" -eq 2 ] || fail "$stderr"
+	run --separate-stderr cvx-pg-load -d "$DB" -q --ignore-unknown "$BATS_TEST_TMPDIR/in"
+	assert_success
+	[ -z "$stderr" ] || fail "$stderr"
+	run -0 count t
+	assert_output 6
+}
+
+@test "the old letters are gone: -c, -T and -t TABLE are usage errors or selections" {
+	run -2 cvx-pg-load -c t
+	run -2 cvx-pg-load -T t
+	# -t is a selection now: a glob list.
+	run -2 cvx-pg-load -t ''
 }

@@ -330,8 +330,8 @@ EOF
 	assert_output "$(printf '%s\n' '{"_table":"threads",' '{"_table":"users","_')"
 }
 
-@test "-t takes shell globs; wf/* names component tables" {
-	run -0 bash -c 'cvx-unzip -t "wf/*,u*" "$1" | cut -d, -f1 | uniq' _ "$FX/ex.zip"
+@test "-t takes shell globs; wf:* names component tables" {
+	run -0 bash -c 'cvx-unzip -t "wf:*,u*" "$1" | cut -d, -f1 | uniq' _ "$FX/ex.zip"
 	assert_output "$(printf '%s\n' '{"_table":"jobs"' '{"_table":"users"')"
 }
 
@@ -339,7 +339,7 @@ EOF
 	run --separate-stderr cvx-unzip -t users,nosuch "$FX/ex.zip"
 	assert_failure 1
 	assert_only_abort cvx-unzip
-	[ "$stderr" = "cvx-unzip: $FX/ex.zip: -t 'nosuch' matches no table (tables: users, threads, empty, old, wf/jobs, wf/pool/items)" ] ||
+	[ "$stderr" = "cvx-unzip: $FX/ex.zip: -t 'nosuch' matches no table (tables: users, threads, empty, old, wf:jobs, wf/pool:items)" ] ||
 	    fail "$stderr"
 }
 
@@ -347,11 +347,11 @@ EOF
 	run --separate-stderr cvx-unzip -t _storage "$FX/ex.zip"
 	assert_failure 1
 	assert_only_abort cvx-unzip
-	[[ $stderr == *"-t '_storage' matches no table (tables: users, threads, empty, old, wf/jobs, wf/pool/items)" ]] ||
+	[[ $stderr == *"-t '_storage' matches no table (tables: users, threads, empty, old, wf:jobs, wf/pool:items)" ]] ||
 	    fail "$stderr"
 	run --separate-stderr cvx-unzip -s -t nosuch "$FX/ex.zip"
 	assert_failure 1
-	[[ $stderr == *"(tables: users, threads, empty, old, _storage, wf/jobs, wf/pool/items)" ]] ||
+	[[ $stderr == *"(tables: users, threads, empty, old, _storage, wf:jobs, wf/pool:items)" ]] ||
 	    fail "$stderr"
 }
 
@@ -359,14 +359,14 @@ EOF
 	run --separate-stderr cvx-unzip -x 'users,auth*' "$FX/ex.zip"
 	assert_failure 1
 	assert_only_abort cvx-unzip
-	[ "$stderr" = "cvx-unzip: $FX/ex.zip: -x 'auth*' matches no table (tables: users, threads, empty, old, _storage, wf/jobs, wf/pool/items)" ] ||
+	[ "$stderr" = "cvx-unzip: $FX/ex.zip: -x 'auth*' matches no table (tables: users, threads, empty, old, _storage, wf:jobs, wf/pool:items)" ] ||
 	    fail "$stderr"
 	run -0 cvx-unzip -x _storage -t users "$FX/ex.zip"
 	[ "${#lines[@]}" -eq 300 ] || fail "${#lines[@]} lines"
 }
 
 @test "-x leaves tables out" {
-	run -0 bash -c 'cvx-unzip -x "users,wf/*,wf/pool/*" "$1" | cut -d, -f1 | uniq' _ "$FX/ex.zip"
+	run -0 bash -c 'cvx-unzip -x "users,wf:*,wf/pool:*" "$1" | cut -d, -f1 | uniq' _ "$FX/ex.zip"
 	assert_output "$(printf '%s\n' '{"_table":"threads"' '{"_table":"old"')"
 }
 
@@ -584,12 +584,12 @@ real_without() {
 	run --separate-stderr cvx-unzip "$s/x.zip"
 	assert_failure 1
 	assert_only_abort cvx-unzip
-	[ "$stderr" = "cvx-unzip: $s/x.zip: table wf/jobs: listed in _tables, but its documents.jsonl is missing" ] ||
+	[ "$stderr" = "cvx-unzip: $s/x.zip: table wf:jobs: listed in _tables, but its documents.jsonl is missing" ] ||
 	    fail "$stderr"
-	run --separate-stderr cvx-unzip --allow-missing -t 'wf/*' "$s/x.zip"
+	run --separate-stderr cvx-unzip --allow-missing -t 'wf:*' "$s/x.zip"
 	assert_success
 	assert_output ''
-	[[ $stderr == *": table wf/jobs: listed in _tables, but its documents.jsonl is missing; going on without it" ]] ||
+	[[ $stderr == *": table wf:jobs: listed in _tables, but its documents.jsonl is missing; going on without it" ]] ||
 	    fail "$stderr"
 }
 
@@ -912,7 +912,7 @@ EOF
 huge_stream() {
 	[ -x "$CVX_BUILD/cvx-count" ] || require "cvx-count is not built"
 	[ "$HUGE_BYTES" -gt 4294967296 ] || fail "fixture is not past 4 GiB"
-	run -0 bash -c 'set -o pipefail; cvx-unzip "$1" | cvx-count -t' _ "$1"
+	run -0 bash -c 'set -o pipefail; cvx-unzip "$1" | cvx-count --total' _ "$1"
 	assert_output "$(printf 'huge\t%s\ntotal\t%s' "$HUGE_LINES" "$HUGE_LINES")"
 }
 
@@ -953,7 +953,9 @@ huge_stream() {
 @test "-h prints the usage on stdout and exits 0" {
 	run --separate-stderr cvx-unzip -h
 	assert_success
-	assert_output 'usage: cvx-unzip [-lrs] [--allow-missing] [-t tables] [-x tables] [export]'
+	assert_line --index 0 'usage: cvx-unzip [-qrs] [-t tables] [-x tables] [--allow-missing]'
+	assert_line --index 2 '       cvx-unzip -l [--json] [-t tables] [-x tables] [export]'
+	assert_line '  -t, --tables LIST    only tables matching these globs (comma-separated)'
 	[ -z "$stderr" ]
 }
 
@@ -1074,4 +1076,68 @@ EOF2
 	examples_setup
 	cvx-unzip -r -t messages export.zip >messages.jsonl
 	run -0 bash -c 'unzip -p export.zip messages/documents.jsonl | cmp - messages.jsonl'
+}
+
+@test "-l prints a header line on a terminal, and none into a pipe" {
+	command -v script >/dev/null || require "script(1) is not installed"
+	local zip=$ROOT/examples/chat-export.zip
+	run -0 script -qc "cvx-unzip -l '$zip'" /dev/null
+	[[ ${lines[0]} == $'component\tname\tnumber\tdocuments\tbytes\tencoding'* ]] || fail "$output"
+	run -0 cvx-unzip -l "$zip"
+	[[ ${lines[0]} == $'-\tusers\t10001\t'* ]] || fail "$output"
+}
+
+@test "-l --json: one object per table, the same figures as -l" {
+	local zip=$ROOT/examples/chat-export.zip
+	run -0 --separate-stderr bash -c 'cvx-unzip -l --json "$1" | python3 -c "
+import json, sys
+for l in sys.stdin:
+    o = json.loads(l)
+    assert set(o) == {\"component\", \"name\", \"number\", \"documents\", \"bytes\", \"encoding\", \"missing\"}, o
+    print(\"\t\".join([o[\"component\"] or \"-\", o[\"name\"], \"-\" if o[\"number\"] is None else str(o[\"number\"]),
+        \"missing\" if o[\"missing\"] else str(o[\"documents\"]), \"-\" if o[\"bytes\"] is None else str(o[\"bytes\"]), o[\"encoding\"]]))
+"' _ "$zip"
+	[ "$output" = "$(cvx-unzip -l "$zip" | grep -v '^#')" ] || fail "$output"
+	run -2 cvx-unzip --json "$zip"
+}
+
+@test "-l --json shows a missing table as missing, with null figures" {
+	local d=$BATS_TEST_TMPDIR/x
+	mkdir -p "$d/_tables" "$d/a"
+	printf '%s\n' '{"name":"a","id":10001}' '{"name":"b","id":10002}' >"$d/_tables/documents.jsonl"
+	echo '{"_id":"x"}' >"$d/a/documents.jsonl"
+	run -0 cvx-unzip -l --json "$d"
+	assert_line '{"component":"","name":"b","number":10002,"documents":null,"bytes":null,"encoding":"none","missing":true}'
+}
+
+@test "--progress: the table, bytes of the total, the rate; the spool of a pipe" {
+	local zip=$ROOT/examples/chat-export.zip
+	run -0 --separate-stderr cvx-unzip --progress "$zip"
+	# Not a terminal: the last line sums the run up.
+	[[ $stderr =~ ^cvx-unzip:\ 0\.[0-9]\ MB\ of\ 0\.[0-9]\ MB\ \(100%\),\ [0-9.]+\ MB/s$ ]] || fail "$stderr"
+	[ "$output" = "$(cvx-unzip "$zip")" ]
+	run -0 --separate-stderr bash -c 'cat "$1" | cvx-unzip --progress >/dev/null' _ "$zip"
+	[[ $stderr == "cvx-unzip: spooling the pipe to a file: "*" MB, "*" MB/s"$'\n'"cvx-unzip: "*"(100%)"* ]] || fail "$stderr"
+	# Off by default when stderr is no terminal; -q and --no-progress too.
+	run -0 --separate-stderr cvx-unzip "$zip"
+	[ -z "$stderr" ]
+	run -0 --separate-stderr cvx-unzip --progress -q "$zip"
+	[ -z "$stderr" ]
+	run -0 --separate-stderr cvx-unzip --progress --no-progress "$zip"
+	[ -z "$stderr" ]
+}
+
+@test "a quick run on a terminal leaves no progress line behind" {
+	command -v script >/dev/null || require "script(1) is not installed"
+	run -0 script -qc "cvx-unzip '$ROOT/examples/chat-export.zip' >/dev/null" /dev/null
+	assert_output ""
+}
+
+@test "on a terminal the progress line is drawn in place, and erased before an error" {
+	command -v script >/dev/null || require "script(1) is not installed"
+	run script -qc "{ head -c 300000 /dev/zero; sleep 0.5; head -c 300000 /dev/zero; } | cvx-unzip >/dev/null" /dev/null
+	# Drawn: from the line's start, clearing what was there after it.
+	[[ $output == $'\r'"cvx-unzip: spooling the pipe to a file: 0.6 MB, "*$' MB/s\e[K'* ]] || fail "$(printf %q "$output")"
+	# Erased, then the message on a line of its own.
+	[[ $output == *$'\e[K\r\e[Kcvx-unzip: stdin: no ZIP central directory'* ]] || fail "$(printf %q "$output")"
 }

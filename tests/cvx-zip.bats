@@ -219,6 +219,18 @@ EOT
 	stderr_has "-t: no table matches 'nosuch'"
 }
 
+@test "-x leaves tables out, with or without -t" {
+	local d
+	d=$(scratch)
+	stream | cvx-zip --int64 users.big --exclude 'p*' -o "$d/z.zip"
+	run -0 python3 -c 'import sys, zipfile; print(" ".join(n for n in zipfile.ZipFile(sys.argv[1]).namelist() if n.endswith("documents.jsonl")))' "$d/z.zip"
+	refute_output --partial posts
+	assert_output --partial "_tables/documents.jsonl"
+	stream | cvx-zip --int64 users.big -t '*' -x posts -o "$d/y.zip"
+	run -0 python3 -c 'import sys, zipfile; print(" ".join(zipfile.ZipFile(sys.argv[1]).namelist()))' "$d/y.zip"
+	refute_output --partial posts
+}
+
 @test "-n checks and writes nothing" {
 	local d
 	d=$(scratch)
@@ -257,4 +269,70 @@ for i in range(2, len(sys.argv), 2):
 	run -0 cvx-zip -V
 	assert_output "cvx-zip 0.1.0"
 	run -2 cvx-zip --nosuch
+}
+
+@test "components: entries under _components/, numbers per component, round trip" {
+	local d
+	d=$(scratch)
+	cat >"$d/in" <<EOT
+{"_table":"users","_creationTime":1700000000000.5,"name":"root"}
+{"_table":"users","_component":"auth","_creationTime":1700000000001.5,"name":"in auth"}
+{"_table":"sessions","_component":"auth","_creationTime":1700000000002.5,"n":1.5}
+{"_table":"jobs","_component":"a/b","_creationTime":1700000000003.5,"k":"x"}
+EOT
+	cvx-zip -o "$d/z.zip" --table-numbers-out "$d/numbers" <"$d/in"
+	run -0 python3 -c 'import sys, zipfile
+print("\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))' "$d/z.zip"
+	assert_output "_tables/documents.jsonl
+users/documents.jsonl
+users/generated_schema.jsonl
+_components/a/_components/b/_tables/documents.jsonl
+_components/a/_components/b/jobs/documents.jsonl
+_components/a/_components/b/jobs/generated_schema.jsonl
+_components/auth/_tables/documents.jsonl
+_components/auth/users/documents.jsonl
+_components/auth/users/generated_schema.jsonl
+_components/auth/sessions/documents.jsonl
+_components/auth/sessions/generated_schema.jsonl"
+	# Each component numbers its own tables from 10001.
+	run -0 unzip -p "$d/z.zip" _components/auth/_tables/documents.jsonl
+	assert_output '{"name":"users","id":10001}
+{"name":"sessions","id":10002}'
+	run -0 sort "$d/numbers"
+	assert_line '{"name":"jobs","id":10001,"component":"a/b"}'
+	$CHECK "$d/z.zip"
+	# cvx-unzip reads the same documents back, each with its component.
+	cvx-unzip "$d/z.zip" | cvx-count >"$d/counts"
+	run -0 cat "$d/counts"
+	assert_output "a/b:jobs	1
+auth:sessions	1
+auth:users	1
+users	1"
+	run -0 bash -c 'cvx-unzip "$0" | jq -c "select(._component == \"auth\" and ._table == \"users\") | .name"' "$d/z.zip"
+	assert_output '"in auth"'
+}
+
+@test "Zip64: an entry over 4 GiB is written so that readers take it" {
+	# 67 700 documents of 65 009 bytes once untagged: 4.4 GB of documents.jsonl, a few
+	# MB of ZIP.  Python's zipfile reads the Zip64 sizes and checks the
+	# CRC while it counts the lines back.
+	local d n=67700
+	d=$(scratch)
+	python3 -c "print('{\"_table\":\"big\",\"s\":\"' + 'x' * 65000 + '\"}')" >"$d/line"
+	yes "$(cat "$d/line")" | head -n "$n" |
+	    TMPDIR=$d cvx-zip -o "$d/big.zip"
+	run -0 python3 -c '
+import sys, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+i = z.getinfo("big/documents.jsonl")
+assert i.file_size > 2**32, i.file_size
+n = 0
+with z.open(i) as f:
+    while True:
+        b = f.read(1 << 24)
+        if not b:
+            break
+        n += b.count(b"\n")
+print(i.file_size, n)' "$d/big.zip"
+	assert_output "$((n * 65009)) $n"
 }

@@ -221,6 +221,11 @@ open(p, "wb").write(b)' "$EXPORT"
 	    sh "$ROOT/examples/demo.sh"
 	assert_success
 	assert_output --partial 'imported and verified'
+	assert_output --partial 'demo: writing into that private database'
+	# Every count that changes, with its rule (map.jq) and its figures.
+	assert_output --partial 'threads     30 -> threads 28 and agent_conversations 28: the 2 threads without an owner (userId null) are not imported'
+	assert_output --partial 'messages   300 -> messages 284 and agent_conversation_messages 284: nor the messages of those threads'
+	assert_output --partial 'runs        75 -> runs 71: nor their runs; run_events 231'
 	local dir
 	dir=$(printf '%s\n' "$output" |
 	    sed -n 's/^demo: starting a private PostgreSQL in //p')
@@ -232,6 +237,8 @@ open(p, "wb").write(b)' "$EXPORT"
 	run -0 env DATABASE_URL="$(pg_url "$DB")" CVX_BUILD="$CVX_BUILD" \
 	    sh "$ROOT/examples/demo.sh"
 	refute_output --partial 'starting a private PostgreSQL'
+	# Said up front, the password left out.
+	assert_output --partial "demo: DATABASE_URL is set: writing into $(pg_url "$DB" | sed 's,://\([^:/@]*\):[^@]*@,://\1:***@,')"
 	[ "$(db_counts)" = "$(expected_laravel_counts "$EXPORT")" ]
 }
 
@@ -358,4 +365,31 @@ corpus_exports() {
 	assert_failure 1
 	assert_output --partial 'references thread no-such-thread'
 	[ "$(psql_q "$DB" -A -t -c 'SELECT count(*) FROM messages')" = 0 ]
+}
+
+@test "backup drill extract needs TABLE, and its message lists the tables" {
+	run -2 --separate-stderr drill extract
+	[[ $stderr == *"set TABLE=NAME, one of: "*"messages"* ]] || fail "$stderr"
+}
+
+@test "backup drill extract leaves no file behind when it fails, none in the source tree" {
+	local out=$BATS_TEST_TMPDIR/x.jsonl
+	run drill extract TABLE=nosuchtable OUT="$out"
+	assert_failure
+	[ ! -e "$out" ] || fail "$out left"
+	[ -z "$(ls "$BATS_TEST_TMPDIR" | grep '^x\.jsonl')" ] || fail "$(ls "$BATS_TEST_TMPDIR")"
+	run -0 drill extract TABLE=users
+	[ -s "$EXPORT.users.jsonl" ]
+	# Nothing new in the source tree, tracked or ignored.
+	run -0 bash -c 'git -C "$1" status --porcelain --ignored -uall -- \
+	    examples/backup-drill | grep "^[?!]" || true' _ "$ROOT"
+	assert_output ""
+}
+
+@test "backup drill restore runs twice: --create loads the tables it made" {
+	run -0 drill record
+	run -0 drill restore
+	run -0 drill restore
+	run -0 psql_q "$DB" -A -t -c 'SELECT count(*) FROM backup_drill.users'
+	assert_output "$(unzip -p "$EXPORT" users/documents.jsonl | wc -l)"
 }

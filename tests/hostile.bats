@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # Hostile input (issue 15): malformed documents and ZIPs, straight into
-#   cvx-pg-load --mode replace -T t --doc-column doc -d "$DB"
+#   cvx-pg-load --mode replace --truncate t --doc-column doc -d "$DB"
 # or through the whole pipe
 #   cvx-unzip X.zip | cvx-jsonl-map . | cvx-pg-load ...
 # WITHOUT pipefail, as in a make recipe.  Each case has one valid document
@@ -17,7 +17,7 @@ load test_helper
 load pg_helper
 
 # The loader every case ends in (run by bash -c, where $DB is set).
-LOAD='cvx-pg-load --mode replace -T t --doc-column doc -d "$DB"'
+LOAD='cvx-pg-load --mode replace --truncate t --doc-column doc -d "$DB"'
 
 hostile_missing() {
 	local t
@@ -40,6 +40,7 @@ from mkzip import write_zip, repeated
 GOOD = b'{"_creationTime":1700000000000.5,"_id":"a","n":1}'
 BAD = {
 	"deep": b'{"_id":"b","doc":' + b"[" * 600 + b"]" * 600 + b"}",
+	"deep100k": b'{"_id":"b","doc":' + b"[" * 100000 + b"]" * 100000 + b"}",
 	"utf8": b'{"_id":"b\xc0\xaf"}',
 	"lone-byte": b'{"_id":"b","doc":"\xff"}',
 	"surrogate-utf8": b'{"_id":"b","doc":"\xed\xa0\x80"}',
@@ -75,6 +76,28 @@ write_zip(f"{out}/bomb.zip", [TABLES, ("t/documents.jsonl", spaces)])
 write_zip(f"{out}/bomb-tables.zip",
     [("_tables/documents.jsonl", repeated(b" " * (1 << 20), 100)),
      ("t/documents.jsonl", GOOD + b"\n")])
+
+# A line just over 64 MiB (CVX_LINE_MAX), valid JSON, in a small ZIP.
+def line64m():
+	yield GOOD + b'\n{"_id":"b","doc":"'
+	for i in range(64):
+		yield b"x" * (1 << 20)
+	yield b'"}\n'
+write_zip(f"{out}/line64m.zip", [TABLES, ("t/documents.jsonl", line64m())])
+
+# A _table of 10 000 bytes: in the stream, and as an export's table.
+long = b"t" * 10000
+open(f"{out}/long-table.jsonl", "wb").write(tag(GOOD) + b"\n" +
+    b'{"_table":"' + long + b'","_id":"b"}\n')
+write_zip(f"{out}/long-table.zip", [("_tables/documents.jsonl",
+    b'{"name":"t","id":10001}\n{"name":"' + long + b'","id":10002}\n'),
+    ("t/documents.jsonl", GOOD + b"\n"),
+    (long.decode() + "/documents.jsonl", b'{"_id":"b"}\n')])
+
+# A stored (uncompressed) export of 3 MB, for a spool that runs out of room.
+write_zip(f"{out}/stored.zip", [TABLES, ("t/documents.jsonl", GOOD + b"\n" +
+    b"".join(b'{"_id":"s%d","doc":"%s"}\n' % (i, b"x" * 100)
+    for i in range(30000)))], method="store")
 
 # Entry names: t's documents only under a name cvx-unzip must not use,
 # the same entry twice, and a good export with an unsafe entry beside it.
@@ -227,7 +250,56 @@ commits() {
 	hostile "$LOAD integer.jsonl" 'invalid $integer'
 }
 
+@test "stream: JSON nested 100 000 deep is refused" {
+	hostile "$LOAD deep100k.jsonl" "nesting too deep"
+}
+
+@test "stream: a _table of 10 000 bytes is refused" {
+	hostile "$LOAD long-table.jsonl" "_table is longer than 255 bytes"
+}
+
 # ---- the whole pipe, from a ZIP ---------------------------------------------
+
+@test "pipe: JSON nested 100 000 deep fails at cvx-unzip" {
+	hostile "cvx-unzip deep100k.zip | cvx-jsonl-map . | $LOAD" \
+	    "nesting too deep"
+}
+
+@test "pipe: a table named with 10 000 bytes fails at cvx-unzip" {
+	hostile "cvx-unzip long-table.zip | cvx-jsonl-map . | $LOAD" \
+	    "upstream failed"
+}
+
+@test "pipe: a valid line over 64 MiB fails at cvx-unzip" {
+	[ "$(stat -c %s "$H/line64m.zip")" -lt 1000000 ]
+	hostile "cvx-unzip line64m.zip | cvx-jsonl-map . | $LOAD" "longer than"
+}
+
+@test "pipe: a spool that runs out of room (ulimit -f) fails at cvx-unzip" {
+	# A pipe is spooled to a temporary file to reach the central
+	# directory: 1 MB of room for 3 MB.  No document may come out.
+	hostile "ulimit -f 1000; cat stored.zip | cvx-unzip | cvx-jsonl-map . | $LOAD" \
+	    "File too large"
+	[[ $output == *"cvx-unzip: stdin: spooling to "*": File too large"* ]]
+}
+
+@test "control: the stored export through a pipe commits with room to spool" {
+	run bash -c "set +o pipefail; cd \"\$H\" || exit 99; cat stored.zip | cvx-unzip | cvx-jsonl-map . | $LOAD"
+	[ "$status" -eq 0 ] || fail "status $status: $output"
+	run -0 psql_q "$DBNAME" -A -t -c "SELECT count(*) FROM t"
+	assert_output 30001
+}
+
+@test "cvx-zip: a spool past a file-size limit leaves no ZIP and no file" {
+	mkdir "$BATS_TEST_TMPDIR/tmp" "$BATS_TEST_TMPDIR/out"
+	run bash -c "cd \"\$H\" && ulimit -f 1000 && cvx-unzip stored.zip |
+	    cvx-jsonl-map 'del(._id)' | TMPDIR=\"\$BATS_TEST_TMPDIR/tmp\" \
+	    cvx-zip -o \"\$BATS_TEST_TMPDIR/out/z.zip\""
+	[ "$status" -eq 1 ]
+	[[ $output == *"cvx-zip: "*"temporary file: File too large"* ]]
+	left=$(find "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/tmp" -mindepth 1)
+	[ -z "$left" ] || fail "left: $left"
+}
 
 @test "pipe: JSON nested 600 deep fails at cvx-unzip" {
 	hostile "cvx-unzip deep.zip | cvx-jsonl-map . | $LOAD" \

@@ -288,3 +288,25 @@ PY
 	run diff "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/got"
 	assert_success
 }
+
+@test "an object line 512 deep is the limit for the scanner as for the checker" {
+	# Found by fuzz/json.c: the scanner did not count the line's own
+	# braces, so cvx-count, cvx-unzip and cvx-pg-load took 513 levels
+	# that cvx_json_check refuses.
+	for d in 511 512; do
+		python3 -c "import sys; d = int(sys.argv[1]); print('{\"_table\":\"t\",\"a\":' + '[' * d + ']' * d + '}')" "$d" >"$BATS_TEST_TMPDIR/d$d.jsonl"
+		run "$JC" <"$BATS_TEST_TMPDIR/d$d.jsonl"
+		if [ "$d" = 511 ]; then
+			assert_output ok
+		else
+			assert_output "error 529 nesting too deep"
+		fi
+		run --separate-stderr cvx-count "$BATS_TEST_TMPDIR/d$d.jsonl"
+		if [ "$d" = 511 ]; then
+			assert_success
+		else
+			[ "$status" -eq 1 ]
+			[[ $stderr == *"line 1, column 530: nesting too deep"* ]]
+		fi
+	done
+}

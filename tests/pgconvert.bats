@@ -65,16 +65,40 @@ conv() {
 	    '1969-12-31 23:59:59.000000+00'
 }
 
-@test "epoch ms are taken from year 1 to year 9999 and no further" {
+@test "epoch ms are taken from 4713 BC on, years before 1 with BC" {
 	conv value timestamptz -- -62135596800000 253402300799999.999 \
-	    -62135596800001 253402300800000 1e400 \
+	    -62135596800001 253402300800000 -210863520000000 \
+	    -210863520000000.001 1e400 \
 	    '0001-01-01 00:00:00.000000+00' \
 	    '9999-12-31 23:59:59.999999+00' \
-	    'error: epoch milliseconds out of range' \
+	    '0001-12-31 23:59:59.999000+00 BC' \
+	    '10000-01-01 00:00:00.000000+00' \
+	    '4713-01-01 00:00:00.000000+00 BC' \
 	    'error: epoch milliseconds out of range' \
 	    'error: epoch milliseconds out of range'
 	conv value date -- 253402300799999 -62135596800001 \
-	    9999-12-31 'error: epoch milliseconds out of range'
+	    9999-12-31 '0001-12-31 BC'
+	conv value timestamp -- -63517780800000.0 \
+	    '0044-03-15 12:00:00.000000 BC'
+}
+
+@test "epoch ms: any exponent whose value fits (fuzz: exponent-*)" {
+	conv us -- 0e310 0.0e+105 1e-200 -1e-1000000000000 \
+	    0.0000000000000000000000000000000000000000000000000000000000001e+61 \
+	    0.0000000000000000000000000000000000000000000000000000000000001e+105 \
+	    1e15 1e16 1E+2 \
+	    0 0 0 0 1000 error 1000000000000000000 error 100000
+}
+
+@test "epoch ms: every digit counts, however many (fuzz: digits-*)" {
+	z60=000000000000000000000000000000000000000000000000000000000000
+	# A tie broken by a nonzero digit 70 places on rounds up.
+	conv us -- "0.0005${z60}0000000001" "0.0005${z60}0000000000" \
+	    "0.0015${z60}" "${z60}0000001.5" "1${z60}0000000000e-70" \
+	    "-0.0005${z60}1" \
+	    1 0 2 1500 1000 -1
+	# An integer part of 64 digits or more, with leading zeros.
+	conv us -- "${z60}00001000" "-${z60}00001.0000e3" 1000000 -1000000
 }
 
 @test "epoch ms to microseconds stops at the int64 limit" {
@@ -138,6 +162,11 @@ conv() {
 	    'error: a number cannot be loaded into this type'
 }
 
+@test "bytea: a legacy base64 string is decoded as JSON first (\\/)" {
+	conv value bytea -- '"AAEC\/w=="' '"\u0041AEC/w=="' '"AAEC\\w=="' \
+	    '\\x000102ff' '\\x000102ff' 'error: invalid base64 for bytea'
+}
+
 @test "COPY escaping: backslash, newline, carriage return, tab" {
 	conv escape -- 'plain' $'a\tb' 'a\b' $'a\nb' $'a\rb' $'\\\t\n\r' \
 	    $'é\x01' \
@@ -164,4 +193,20 @@ conv() {
 	conv value 'int8[]' -- '[1,2,null]' '[]' '{"1","2",NULL}' '{}'
 	conv value 'text[]' -- '["a b","c\"d",null,"NULL",""]' \
 	    '{"a b","c\\"d",NULL,"NULL",""}'
+}
+
+@test "arrays: a JSON array in a jsonb[] is an element, elsewhere a dimension" {
+	conv value 'jsonb[]' -- '[{"a":1},[1,2],null]' \
+	    '{"{\\"a\\":1}","[1,2]",NULL}'
+	conv value 'int4[]' -- '[[1,2],[3,4]]' '{{"1","2"},{"3","4"}}'
+	conv value 'timestamptz[]' -- '[1.5,null]' \
+	    '{"1970-01-01 00:00:00.001500+00",NULL}'
+	conv value 'bytea[]' -- '[{"$bytes":"AQ=="}]' '{"\\\\x01"}'
+}
+
+@test "a whole float goes to an integer column as its integer" {
+	conv value int8 -- 5.0 -0.0 1e3 -7.00e1 1.5 1e19 12 \
+	    5 0 1000 -70 1.5 1e19 12
+	conv value 'int4[]' -- '[1.0,2e0,null]' '{"1","2",NULL}'
+	conv value numeric -- 5.0 5.0
 }

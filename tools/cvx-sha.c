@@ -40,9 +40,23 @@ static const char *out_path;
 /* The name to write in the digest line (-N), instead of the operand. */
 static const char *line_name;
 
-static const char usage[] =
-    "usage: cvx-sha [-c hex | -C file] [-N name] [-o file] [file]\n"
-    "       cvx-sha -n [-c hex | -C file] [-o file] [file ...]\n";
+/* The usage text, as in the man page's SYNOPSIS. */
+#define USAGE \
+    "usage: cvx-sha [-c hex | -C file] [-N name] [-o file] [file]\n" \
+    "       cvx-sha -n [-c hex | -C file] [-o file] [file ...]\n"
+static const char usage[] = USAGE;
+/* -h: the usage, one line per option, and where the rest is. */
+static const char help[] = USAGE
+    "  -c, --check HEX         fail unless the SHA-256 is HEX; the tail"
+    " waits\n"
+    "  -C, --check-file FILE   as -c, the digest from a sha256sum line"
+    " in FILE\n"
+    "  -n, --no-pass           hash only: no copy of the input\n"
+    "  -N, --name NAME         the name in the digest line\n"
+    "  -o, --output FILE       write the digest line to FILE\n"
+    "  -h, --help              this help\n"
+    "  -V, --version           the version\n"
+    "see cvx-sha(1)\n";
 
 /* Report the last OpenSSL error and exit 1. */
 static void __attribute__((noreturn))
@@ -484,7 +498,7 @@ main(int argc, char **argv)
 				    "%s", expect_hex);
 			break;
 		case 'h':
-			cvx_usage_help(usage);
+			cvx_usage_help(help);
 		case 'N':
 			line_name = optarg;
 			break;

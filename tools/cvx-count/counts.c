@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* counts.c: cvx-count's rows, a hash table of keys and counts. */
+#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,4 +114,54 @@ counts_free(struct counts *c)
 		free(c->slots[i].key);
 	free(c->slots);
 	memset(c, 0, sizeof(*c));
+}
+
+/* The table of a row's key: the text before its first tab, copied to b. */
+static const char *
+row_table(struct cvx_buf *b, const struct entry *e)
+{
+	const char *tab = memchr(e->key, '\t', e->len);
+
+	cvx_buf_reset(b);
+	cvx_buf_add(b, e->key, tab != NULL ? (size_t)(tab - e->key) : e->len);
+	return b->p;
+}
+
+bool
+table_selected(const char *table, char *const *inc, size_t ninc,
+    char *const *exc, size_t nexc)
+{
+	size_t i;
+	bool in = ninc == 0;
+
+	for (i = 0; i < ninc && !in; i++)
+		in = fnmatch(inc[i], table, FNM_PATHNAME) == 0;
+	for (i = 0; i < nexc && in; i++)
+		in = fnmatch(exc[i], table, FNM_PATHNAME) != 0;
+	return in;
+}
+
+size_t
+counts_select(struct counts *c, size_t n, char *const *inc, size_t ninc,
+    char *const *exc, size_t nexc)
+{
+	struct cvx_buf b = { 0 };
+	struct entry tmp;
+	size_t i, kept = 0;
+
+	if (ninc == 0 && nexc == 0)
+		return n;
+	c->total = 0;
+	for (i = 0; i < n; i++) {
+		if (!table_selected(row_table(&b, &c->slots[i]), inc, ninc,
+		    exc, nexc))
+			continue;
+		c->total += c->slots[i].n;
+		/* Swap, not copy: the rows left out are still freed once. */
+		tmp = c->slots[kept];
+		c->slots[kept++] = c->slots[i];
+		c->slots[i] = tmp;
+	}
+	cvx_buf_free(&b);
+	return kept;
 }

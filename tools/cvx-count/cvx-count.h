@@ -48,6 +48,22 @@ int entry_cmp(const void *a, const void *b);
 /* Free the rows and their keys; c is empty ({0}) again. */
 void counts_free(struct counts *c);
 
+/*
+ * Is table selected by the fnmatch(3) globs inc[0..ninc) (none: every
+ * table) and none of exc[0..nexc)?  FNM_PATHNAME, as cvx-unzip -t, -x.
+ */
+bool table_selected(const char *table, char *const *inc, size_t ninc,
+    char *const *exc, size_t nexc);
+
+/*
+ * Keep, at the front of the sorted rows c->slots[0..n) and in their
+ * order, those whose table (the key up to its first tab) is selected
+ * (table_selected); c->total becomes their sum.  Returns their number.
+ * With no globs at all nothing changes.
+ */
+size_t counts_select(struct counts *c, size_t n, char *const *inc,
+    size_t ninc, char *const *exc, size_t nexc);
+
 /* ---- input.c: reading and counting the stream -------------------------- */
 
 /* What a line's row is named by (the options -k, -T, -u). */
@@ -71,11 +87,26 @@ void count_input(struct counts *c, const char *path,
 /* ---- expect.c: --expect, a counts file to compare with ----------------- */
 
 /*
- * Read the counts file path (name<TAB>count lines, as cvx-count prints
- * them), to compare with later; exit 1 if it cannot be read or a line is
- * malformed or listed twice.
+ * Read the counts file path, to compare with later: name<TAB>count lines,
+ * as cvx-count prints them, or the listing of an export by cvx-unzip -l
+ * (six columns: component, name, number, documents, bytes, encoding;
+ * '#' lines skipped) or -l --json (one object per table).  A listing's
+ * tables are named as the stream names them (component:name); a missing
+ * table is expected empty, and its _storage tables only when the stream
+ * has some (cvx-unzip -s).  Exit 1 if the file cannot be read or a line
+ * is malformed or listed twice.
  */
 void expect_read(const char *path);
+
+/*
+ * Give c a row (count 0) for every table the file lists that c has not
+ * counted, so that empty tables show; not the optional _storage ones.
+ */
+void expect_add_listed(struct counts *c);
+
+/* Forget the listed rows whose table -t and -x leave out. */
+void expect_select(char *const *inc, size_t ninc, char *const *exc,
+    size_t nexc);
 
 /*
  * Compare the sorted rows[0..n) and the total with the counts file read
@@ -100,5 +131,17 @@ void print_tsv(const struct entry *rows, size_t n, uint64_t total,
  */
 void print_json(const struct entry *rows, size_t n, uint64_t total,
     const struct count_key *k);
+
+/* ---- refs.c: --refs ---------------------------------------------------- */
+
+/*
+ * Print, for each table and top-level field holding Convex IDs (or arrays
+ * of them) and each table they point to, table<TAB>field<TAB>target<TAB>
+ * references<TAB>dangling, where dangling references are those to no
+ * document of the input path (NULL or "-": stdin); the tables' numbers
+ * come from the documents' _id ("#N" for a number no document has).
+ * Returns 1 after a message per row with dangling references, else 0.
+ */
+int count_refs(const char *path);
 
 #endif /* CVX_COUNT_H */

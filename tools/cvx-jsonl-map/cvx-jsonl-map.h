@@ -91,8 +91,9 @@ int cvx_chunks_run(int fd, size_t nworkers, void **workers,
 
 /*
  * Append to out the jq program prog with the built-in Convex library
- * (cvx_todate, cvx_snake, cvx_snake_keys, cvx_table_number, cvx_int64,
- * cvx_float, cvx_bytes: cvx-jsonl-map(1)) put in front of it, after its
+ * (cvx_todate, cvx_snake, cvx_snake_keys, cvx_camel, cvx_camel_keys,
+ * cvx_id, cvx_table_number, cvx_int64, cvx_float, cvx_bytes:
+ * cvx-jsonl-map(1)) put in front of it, after its
  * leading module, import and include directives, which jq's grammar wants
  * first.  The library is one line, so jq's line numbers stay the user's.
  * Sources: convex-export-format.md §3.1 (value encodings), §6 (ids).
@@ -125,9 +126,28 @@ void cvx_utf8_clean(struct cvx_buf *b, const char *s, size_t n);
 /* Longest message kept for a rejected line or from jq, in bytes. */
 #define MSG_MAX		1024
 
+/* ---- cfunc.c: the library's functions written in C -------------------- */
+
+struct jq_state;
+
+/*
+ * Read --table-numbers FILE (the _tables/documents.jsonl format,
+ * cvx_tables_line), the names cvx_id(TABLE; KEY) looks TABLE up in.
+ * Exit 2 naming the line on a bad one.
+ */
+void cfunc_numbers_read(const char *path);
+
+/*
+ * Give jq state jq the C side of the library (cvx_id, cvx_table_number,
+ * base64 for cvx_float), reached through its debug and input callbacks,
+ * and jq(1)'s printing of `debug`.  cfunc_free releases it.
+ */
+void cfunc_install(struct jq_state *jq);
+void cfunc_free(struct jq_state *jq);
+
 /* ---- jq.c: the program, through libjq ---------------------------------- */
 
-/* jq's state (jq.h); only jq.c calls libjq. */
+/* jq's state (jq.h); only jq.c and cfunc.c call libjq. */
 struct jq_state;
 
 /* The kinds of a program argument ($name in the program). */
@@ -188,6 +208,104 @@ void prog_free(struct jq_state **jq);
 bool prog_run(struct jq_state *jq, const char *json, size_t n,
     struct cvx_buf *tmp, struct cvx_buf *out, struct cvx_buf *why);
 
+/*
+ * Append the number d as jq 1.6 prints it (jv_dump_string), byte for
+ * byte: integers below 1e15 as their digits, the rest through jq's dtoa
+ * (cached per thread by the double's bits).
+ */
+void jq_put_number(struct cvx_buf *b, double d);
+
+/* The program's text as given (operand or -f file), before the library. */
+const char *prog_source(void);
+
+/* ---- fast.c, fastprog.c: common programs run without libjq ------------ */
+
+struct fast_prog;
+
+/*
+ * Compile (fastprog.c) the program text (prog_source) for fast_run if it is made only
+ * of what fast.c knows: paths (.a.b), object construction, select, del,
+ * .a |= f, .a = v, == != < <= > >=, and, or, not, type, todate,
+ * cvx_todate, literals, division by a number.  NULL otherwise, when
+ * CVX_JSONL_MAP_FAST=0, or when ~/.jq (which jq imports) exists.
+ */
+struct fast_prog *fast_compile(const char *text);
+void fast_free(struct fast_prog *fp);
+
+/*
+ * Run fp on the JSON text json[0..n) (as prog_run takes it) and append its
+ * output to out, each result a line, byte for byte what libjq would print.
+ * Returns false, out as it was, when the document needs anything fast.c
+ * does not handle exactly as jq: then the caller runs libjq on it.  tmp is
+ * scratch space.  fp is read-only: workers share it.
+ */
+bool fast_run(const struct fast_prog *fp, const char *json, size_t n,
+    struct cvx_buf *tmp, struct cvx_buf *out);
+
+/* ---- fastprog.c: the program tree fast.c runs ------------------------- */
+
+/* Node kinds of the program tree. */
+enum node_kind {
+	N_DOT,		/* . */
+	N_PATH,		/* .a.b: keys[0..nkeys) */
+	N_STR,		/* "text" (no escapes) */
+	N_NUM,		/* a number literal */
+	N_NULL, N_TRUE, N_FALSE,
+	N_PIPE,		/* a | b */
+	N_AND, N_OR,
+	N_CMP,		/* a OP b */
+	N_DIV,		/* a / b */
+	N_SELECT,	/* select(a) */
+	N_FUNC,		/* not, type, todate, cvx_todate */
+	N_OBJECT,	/* {k: v, ...}: keys[i], kids[i] */
+	N_DEL,		/* del(.a, .b): keys */
+	N_UPDATE	/* .a |= f (op '|'), .a = v (op '=') */
+};
+
+enum { F_NOT, F_TYPE, F_TODATE, F_CVX_TODATE };
+enum { C_EQ, C_NE, C_LT, C_LE, C_GT, C_GE };
+
+struct node {
+	enum node_kind	 kind;
+	int		 op;		/* N_CMP, N_FUNC, N_UPDATE */
+	struct node	*a, *b;
+	char		**keys;		/* N_PATH, N_OBJECT, N_DEL, N_UPDATE */
+	size_t		*klens;
+	struct node	**kids;		/* N_OBJECT values */
+	size_t		 nkeys;
+	const char	*str;		/* N_STR */
+	size_t		 slen;
+	double		 num;		/* N_NUM */
+};
+
+struct fast_prog {
+	struct node	*root;
+};
+
+/* ---- fastprint.c: JSON text as jq prints it --------------------------- */
+
+/* Where fast.c prints: its output, scratch space, the document's end. */
+struct fast_out {
+	struct cvx_buf	*out;
+	struct cvx_buf	*tmp;
+	const char	*end;
+};
+
+/*
+ * Append the JSON value at p (checked by cvx_json_check, inside the text
+ * that ends at o->end) to o->out as jq 1.6 prints it, byte for byte, and
+ * set *end past it.  Returns false, o->out partly written, where jq's
+ * value would differ from the text's reading here: an object with a
+ * repeated key (or a key with an escape, which could repeat another), one
+ * of more than 64 keys, nesting deeper than 128 (depth counts from 0).
+ */
+bool fast_print_json(struct fast_out *o, const char *p, const char **end,
+    int depth);
+
+/* Past JSON whitespace at p; past the checked string whose quote is at p. */
+const char *fast_ws(const char *p);
+const char *fast_string_end(const char *p);
+
 /* ---- work.c: the workers ----------------------------------------------- */
 
 /*
@@ -199,6 +317,12 @@ bool prog_run(struct jq_state *jq, const char *json, size_t n,
  */
 void **workers_new(size_t n, const char **tabs, size_t ntabs,
     bool int64_str);
+/*
+ * Before workers_new: tabs (workers_new) and exc[0..nexc) are fnmatch(3)
+ * globs against the table identity (FNM_PATHNAME, as cvx-unzip -t, -x);
+ * lines of an excluded table pass through unmapped.  exc is not copied.
+ */
+void workers_exclude(const char **exc, size_t nexc);
 
 /* cvx_chunk_ops.process: map the lines of chunk (in a worker thread). */
 void work_chunk(void *worker, struct cvx_chunk *chunk);

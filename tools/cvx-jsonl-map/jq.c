@@ -28,6 +28,8 @@ static const char **lib_dirs;
 static size_t nlib_dirs;
 /* The program as compiled (library inserted) and its directory. */
 static struct cvx_buf prog_text;
+/* The program as the user wrote it (for fast.c). */
+static char *prog_user;
 static char *prog_origin;
 
 /* Read all of a file (or stdin for "-") into b; exit 2 if it fails. */
@@ -91,6 +93,7 @@ prog_load(const char *file, const char *text)
 	char *copy, *dir;
 
 	if (file == NULL) {
+		prog_user = cvx_strdup(text);
 		cvx_jq_program(&prog_text, text);
 		prog_origin = cvx_strdup(".");
 		return;
@@ -99,7 +102,7 @@ prog_load(const char *file, const char *text)
 	if (memchr(b.p, '\0', b.len) != NULL)
 		cvx_fail(2, "%s: NUL byte in program", file);
 	cvx_jq_program(&prog_text, b.p);
-	cvx_buf_free(&b);
+	prog_user = b.p;	/* kept */
 	copy = cvx_strdup(file);
 	dir = dirname(copy);
 	if ((prog_origin = realpath(dir, NULL)) == NULL)
@@ -134,18 +137,6 @@ stderr_msg_cb(void *data, jv msg)
 	warnx("%s", b.p);
 	cvx_buf_free(&b);
 	jv_free(text);
-}
-
-/* jq's `debug`: ["DEBUG:",value] on stderr, as jq(1) prints it. */
-static void
-debug_cb(void *data, jv value)
-{
-	jv s;
-
-	(void)data;
-	s = jv_dump_string(JV_ARRAY(jv_string("DEBUG:"), value), 0);
-	fprintf(stderr, "%s\n", jv_string_value(s));
-	jv_free(s);
 }
 
 /* Parse JSON text with libjq: one value, or all values as an array. */
@@ -190,6 +181,12 @@ args_build(void)
 	v = jv_object_set(jv_object(), jv_string("positional"), jv_array());
 	v = jv_object_set(v, jv_string("named"), jv_copy(named));
 	return jv_object_set(named, jv_string("ARGS"), v);
+}
+
+const char *
+prog_source(void)
+{
+	return prog_user;
 }
 
 void
@@ -246,7 +243,7 @@ prog_compile(struct cvx_buf *msgs)
 		return NULL;
 	}
 	jq_set_error_cb(jq, stderr_msg_cb, NULL);
-	jq_set_debug_cb(jq, debug_cb, NULL);
+	cfunc_install(jq);
 	return jq;
 }
 
@@ -284,8 +281,10 @@ prog_regex_warm_up(void)
 void
 prog_free(struct jq_state **jq)
 {
-	if (*jq != NULL)
+	if (*jq != NULL) {
+		cfunc_free(*jq);
 		jq_teardown(jq);
+	}
 }
 
 /* Skip JSON whitespace. */
@@ -369,14 +368,25 @@ build_value(const char *p, const char **end, struct cvx_buf *tmp)
 }
 
 /*
- * Append a number as jq 1.6 prints it.  Integers below 1e15 print as
- * their digits there (its dtoa switches to exponents only past 15
- * trailing zeros); anything else goes through jq's own printer.
+ * Numbers jq prints through its dtoa, kept per thread by their bits: the
+ * same timestamp often goes out several times (created_at, updated_at),
+ * and a dtoa call costs more than the rest of the number's way.
  */
-static void
-put_number(struct cvx_buf *b, double d)
+#define NUM_CACHE	64
+struct num_cached {
+	uint64_t	 bits;
+	unsigned char	 len;	/* 0: empty */
+	char		 text[31];
+};
+static _Thread_local struct num_cached num_cache[NUM_CACHE];
+
+void
+jq_put_number(struct cvx_buf *b, double d)
 {
 	char digits[24];
+	struct num_cached *c;
+	uint64_t bits;
+	size_t len;
 	jv s;
 
 	if (fabs(d) < 1e15 && d == (double)(long long)d && !(d == 0 &&
@@ -385,10 +395,60 @@ put_number(struct cvx_buf *b, double d)
 		    sizeof(digits), "%lld", (long long)d));
 		return;
 	}
+	memcpy(&bits, &d, sizeof(bits));
+	c = &num_cache[(bits ^ (bits >> 29) ^ (bits >> 47)) % NUM_CACHE];
+	if (c->len > 0 && c->bits == bits) {
+		cvx_buf_add(b, c->text, c->len);
+		return;
+	}
 	s = jv_dump_string(jv_number(d), 0);
-	cvx_buf_add(b, jv_string_value(s),
-	    (size_t)jv_string_length_bytes(jv_copy(s)));
+	len = (size_t)jv_string_length_bytes(jv_copy(s));
+	cvx_buf_add(b, jv_string_value(s), len);
+	if (len < sizeof(c->text)) {
+		c->bits = bits;
+		c->len = (unsigned char)len;
+		memcpy(c->text, jv_string_value(s), len);
+	}
 	jv_free(s);
+}
+
+/*
+ * Append s[0..n) as a JSON string as jq prints it: copied whole when no
+ * byte needs an escape (a control, '"', '\\', DEL), which eight-byte words
+ * show at once, else through cvx_jq_quote.
+ */
+static void
+put_string(struct cvx_buf *b, const char *s, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ULL;
+	const uint64_t highs = 0x8080808080808080ULL;
+	uint64_t x, y, z, w;
+	size_t i;
+
+	for (i = 0; i + 8 <= n; i += 8) {
+		memcpy(&x, s + i, 8);
+		y = x ^ (ones * '"');
+		z = x ^ (ones * '\\');
+		w = x ^ (ones * 0x7f);
+		/* a zero byte in y, z or w, or a byte of x below 0x20 */
+		if ((((y - ones) & ~y) | ((z - ones) & ~z) |
+		    ((w - ones) & ~w) | ((x - ones * 0x20) & ~x)) & highs)
+			break;
+	}
+	for (; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == '"' ||
+		    s[i] == '\\' || s[i] == 0x7f)
+			break;
+	if (i < n) {
+		cvx_jq_quote(b, s, n);
+		return;
+	}
+	cvx_buf_grow(b, n + 2);
+	b->p[b->len++] = '"';
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len++] = '"';
+	b->p[b->len] = '\0';
 }
 
 /*
@@ -412,10 +472,10 @@ put_value(struct cvx_buf *b, jv x)
 		cvx_buf_add(b, "true", 4);
 		break;
 	case JV_KIND_NUMBER:
-		put_number(b, jv_number_value(x));
+		jq_put_number(b, jv_number_value(x));
 		break;
 	case JV_KIND_STRING:
-		cvx_jq_quote(b, jv_string_value(x),
+		put_string(b, jv_string_value(x),
 		    (size_t)jv_string_length_bytes(jv_copy(x)));
 		break;
 	case JV_KIND_ARRAY:
@@ -435,7 +495,7 @@ put_value(struct cvx_buf *b, jv x)
 			if (b->p[b->len - 1] != '{')
 				cvx_buf_addc(b, ',');
 			k = jv_object_iter_key(x, i);
-			cvx_jq_quote(b, jv_string_value(k),
+			put_string(b, jv_string_value(k),
 			    (size_t)jv_string_length_bytes(jv_copy(k)));
 			jv_free(k);
 			cvx_buf_addc(b, ':');

@@ -11,9 +11,11 @@
 
 /* The program: -f FILE, else the first operand. */
 static const char *prog_file;
-/* Tables the program applies to (-t); none means every line. */
-static const char **tables;
+/* Tables the program applies to (-t globs, none: every line), not (-x). */
+static char **tables;
 static size_t ntables;
+static char **excludes;
+static size_t nexcludes;
 /* Worker threads (-j). */
 static long jobs;
 /* --int64 string: quote integers beyond +-2^53 instead of failing. */
@@ -25,13 +27,34 @@ static unsigned long max_errors = 1;
 static bool max_set;
 
 /* The usage text, as in the man page's SYNOPSIS. */
-static const char usage[] =
-    "usage: cvx-jsonl-map [-j jobs] [-L dir] [-t table] [--arg name value]\n"
-    "                     [--argjson name json] [--slurpfile name file]\n"
-    "                     [--errors file] [--max-errors n] "
-    "[--int64 error|string]\n"
-    "                     filter [file]\n"
-    "       cvx-jsonl-map [options] -f program [file]\n";
+#define USAGE \
+    "usage: cvx-jsonl-map [-j jobs] [-L dir] [-t tables] [-x tables]\n" \
+    "                     [--arg name value] [--argjson name json]\n" \
+    "                     [--slurpfile name file] [--errors file]\n" \
+    "                     [--max-errors n] [--int64 error|string]\n" \
+    "                     [--table-numbers file] filter [file]\n" \
+    "       cvx-jsonl-map [options] -f program [file]\n"
+static const char usage[] = USAGE;
+/* -h: the usage, one line per option, and where the rest is. */
+static const char help[] = USAGE
+    "  -f, --from-file FILE       the program is in FILE, not an operand\n"
+    "  -j, --jobs N               worker threads (default: the CPUs)\n"
+    "  -L, --library-path DIR     search DIR for jq modules\n"
+    "  -t, --tables LIST          run only on tables matching these globs\n"
+    "  -x, --exclude LIST         pass tables matching these globs as"
+    " they are\n"
+    "      --arg NAME VALUE       $NAME is the string VALUE\n"
+    "      --argjson NAME JSON    $NAME is the JSON value\n"
+    "      --slurpfile NAME FILE  $NAME is an array of FILE's values\n"
+    "      --errors FILE          rejected lines go to FILE, and go on\n"
+    "      --max-errors N         give up at the Nth rejected line"
+    " (0: never)\n"
+    "      --int64 error|string   integers beyond 2^53: reject, or quote\n"
+    "      --table-numbers FILE   a _tables file, for cvx_id and"
+    " cvx_table_number\n"
+    "  -h, --help                 this help\n"
+    "  -V, --version              the version\n"
+    "see cvx-jsonl-map(1)\n";
 
 /* Read option opt's value s as a number from 0 to max, or exit 2. */
 static uint64_t
@@ -62,14 +85,16 @@ parse_options(int argc, char *argv[])
 		{ "library-path",	required_argument, NULL, 'L' },
 		{ "max-errors",		required_argument, NULL, 'M' },
 		{ "slurpfile",		required_argument, NULL, 'S' },
-		{ "table",		required_argument, NULL, 't' },
+		{ "tables",		required_argument, NULL, 't' },
+		{ "exclude",		required_argument, NULL, 'x' },
+		{ "table-numbers",	required_argument, NULL, 'N' },
 		{ "version",		no_argument,	   NULL, 'V' },
 		{ NULL,			0,		   NULL, 0 }
 	};
 	const char *value;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "f:hj:L:t:V", longopts,
+	while ((ch = getopt_long(argc, argv, "f:hj:L:t:Vx:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'A':
@@ -91,7 +116,7 @@ parse_options(int argc, char *argv[])
 			prog_file = optarg;
 			break;
 		case 'h':
-			cvx_usage_help(usage);
+			cvx_usage_help(help);
 		case 'I':
 			if (strcmp(optarg, "string") == 0)
 				int64_string = true;
@@ -114,11 +139,17 @@ parse_options(int argc, char *argv[])
 			max_set = true;
 			break;
 		case 't':
-			if (*optarg == '\0')
-				cvx_usage_fail(usage, "-t: empty table name");
-			tables = cvx_reallocarray(tables, ntables + 1,
-			    sizeof(*tables));
-			tables[ntables++] = optarg;
+			if (cvx_list_add(&tables, &ntables, optarg) != 0)
+				cvx_usage_fail(usage, "-t: empty table name in "
+				    "'%s'", optarg);
+			break;
+		case 'x':
+			if (cvx_list_add(&excludes, &nexcludes, optarg) != 0)
+				cvx_usage_fail(usage, "-x: empty table name in "
+				    "'%s'", optarg);
+			break;
+		case 'N':
+			cfunc_numbers_read(optarg);
 			break;
 		case 'V':
 			puts("cvx-jsonl-map " CVX_VERSION);
@@ -159,7 +190,9 @@ main(int argc, char *argv[])
 
 	prog_load(prog_file, nprog ? argv[0] : NULL);
 	prog_args_check();
-	workers = workers_new((size_t)jobs, tables, ntables, int64_string);
+	workers_exclude((const char **)excludes, nexcludes);
+	workers = workers_new((size_t)jobs, (const char **)tables, ntables,
+	    int64_string);
 
 	/* From here on a failure must reach the consumer: see cvx_die. */
 	in_name = cvx_input_name(file);

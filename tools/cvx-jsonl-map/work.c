@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * work.c: cvx-jsonl-map's workers: each line of a chunk checked, selected
- * (-t) and run through the program, in a thread of its own.
+ * (-t, -x) and run through the program, in a thread of its own.
  */
+#include <err.h>
+#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,13 +27,28 @@ struct worker {
 	struct cvx_buf	 tmp;		/* an unescaped string */
 	struct cvx_buf	 msg;		/* compile messages, a line's failure */
 	struct cvx_buf	 id;		/* a line's table identity (-t) */
+	uint64_t	 nrun;		/* lines run through the program */
+	uint64_t	 nfast;		/* of which fast.c answered */
 };
 
-/* Tables the program applies to (-t); none means every line. */
+/* Tables the program applies to (-t globs; none: every table), not (-x). */
 static const char **tables;
 static size_t ntables;
+static const char **excludes;
+static size_t nexcludes;
 /* --int64 string: quote integers beyond +-2^53 instead of failing. */
 static bool int64_string;
+/* The program compiled by fast.c, when it can be (read-only, shared). */
+static struct fast_prog *fast;
+/* CVX_JSONL_MAP_FAST=stats: say at the end how many lines fast.c ran. */
+static bool fast_stats;
+
+void
+workers_exclude(const char **exc, size_t nexc)
+{
+	excludes = exc;
+	nexcludes = nexc;
+}
 
 void **
 workers_new(size_t n, const char **tabs, size_t ntabs, bool int64_str)
@@ -49,6 +66,10 @@ workers_new(size_t n, const char **tabs, size_t ntabs, bool int64_str)
 		ws[i] = &w[i];
 	if ((w[0].jq = prog_compile(&w[0].msg)) == NULL)
 		prog_compile_failed(&w[0].msg);
+	/* Only a program libjq compiled gets here. */
+	fast = fast_compile(prog_source());
+	fast_stats = getenv("CVX_JSONL_MAP_FAST") != NULL &&
+	    strcmp(getenv("CVX_JSONL_MAP_FAST"), "stats") == 0;
 	if (n > 1)
 		prog_regex_warm_up();
 	return ws;
@@ -58,32 +79,76 @@ void
 workers_free(void **ws, size_t n)
 {
 	struct worker *w;
+	uint64_t nrun = 0, nfast = 0;
 	size_t i;
 
 	if (n == 0)
 		return;
 	for (i = 0; i < n; i++) {
 		w = ws[i];
+		nrun += w->nrun;
+		nfast += w->nfast;
 		prog_free(&w->jq);
 		cvx_buf_free(&w->scratch);
 		cvx_buf_free(&w->tmp);
 		cvx_buf_free(&w->msg);
 		cvx_buf_free(&w->id);
 	}
+	if (fast_stats)
+		warnx("fast path: %ju of %ju lines run (%s)", (uintmax_t)nfast,
+		    (uintmax_t)nrun, fast != NULL ? "program compiled" :
+		    "program not compiled");
+	fast_free(fast);
+	fast = NULL;
 	free(ws[0]);	/* the start of workers_new's array */
 	free(ws);
 }
 
-/* Is the table identity id[0..n) one of the -t tables? */
+/* Does any of the n globs pat match the table identity id? */
 static bool
-table_selected(const char *id, size_t n)
+matches(const char **pat, size_t n, const char *id)
 {
 	size_t i;
 
-	for (i = 0; i < ntables; i++)
-		if (strlen(tables[i]) == n && memcmp(id, tables[i], n) == 0)
+	for (i = 0; i < n; i++)
+		if (fnmatch(pat[i], id, FNM_PATHNAME) == 0)
 			return true;
 	return false;
+}
+
+/* Is the table identity id (NUL-terminated) selected by -t and -x? */
+static bool
+table_selected(const char *id)
+{
+	return (ntables == 0 || matches(tables, ntables, id)) &&
+	    !matches(excludes, nexcludes, id);
+}
+
+/*
+ * Put "table T, _id I: " (what the document has of the two) in b, for a
+ * jq error: the line number alone does not find the document in the
+ * export.  The line was checked, so the scan cannot fail.
+ */
+static void
+doc_where(struct cvx_buf *b, const char *line, size_t n)
+{
+	struct cvx_json_error je;
+	struct cvx_tag tag;
+	struct cvx_buf table = { 0 };
+	const char *why, *at, *id;
+	size_t idlen;
+
+	cvx_buf_reset(b);
+	if (cvx_tag_scan(line, n, &tag, &je) == 0 &&
+	    cvx_tag_identity(&tag, &table, &why, &at) == 1)
+		cvx_buf_printf(b, "table %s", table.p);
+	if (cvx_json_get(line, n, "_id", 3, &id, &idlen, &je) == 1 &&
+	    idlen >= 2 && *id == '"' && idlen <= 80)
+		cvx_buf_printf(b, "%s_id %.*s", b->len > 0 ? ", " : "",
+		    (int)(idlen - 2), id + 1);
+	if (b->len > 0)
+		cvx_buf_adds(b, ": ");
+	cvx_buf_free(&table);
 }
 
 /* Process one input line of c; false if it stops the chunk. */
@@ -105,7 +170,7 @@ do_line(struct worker *w, struct chunk *c, uint64_t idx, const char *line,
 	/* A CR before the LF is whitespace to JSON; keep it out of scans. */
 	if (n > 0 && line[n - 1] == '\r')
 		n--;
-	if (ntables > 0) {
+	if (ntables > 0 || nexcludes > 0) {
 		if ((r = cvx_tag_scan(line, n, &tag, &je)) == 0) {
 			switch (cvx_tag_identity(&tag, &w->id, &why, &where)) {
 			case -1:
@@ -113,10 +178,11 @@ do_line(struct worker *w, struct chunk *c, uint64_t idx, const char *line,
 				    len, "%s at byte %zu", why,
 				    (size_t)(where - line) + 1);
 			case 0:
-				selected = false;
+				/* Untagged: no table for -t to name. */
+				selected = ntables == 0;
 				break;
 			default:
-				selected = table_selected(w->id.p, w->id.len);
+				selected = table_selected(w->id.p);
 			}
 		}
 		if (r == 0 && !selected) {
@@ -141,8 +207,16 @@ do_line(struct worker *w, struct chunk *c, uint64_t idx, const char *line,
 		n = w->scratch.len;
 	}
 	start = c->out->len;
-	if (!prog_run(w->jq, p, n, &w->tmp, c->out, &w->msg))
-		return chunk_reject(c, start, idx, line, len, "%s", w->msg.p);
+	w->nrun++;
+	if (fast != NULL && fast_run(fast, p, n, &w->tmp, c->out)) {
+		w->nfast++;
+		return true;
+	}
+	if (!prog_run(w->jq, p, n, &w->tmp, c->out, &w->msg)) {
+		doc_where(&w->tmp, line, n);
+		return chunk_reject(c, start, idx, line, len, "%s%s",
+		    w->tmp.len > 0 ? w->tmp.p : "", w->msg.p);
+	}
 	return true;
 }
 

@@ -102,8 +102,57 @@ catalog_key(struct table *t)
 	}
 	PQclear(r);
 	if (t->nkey == 0)
-		fail("table %s: no primary key: name the merge key with -k",
+		fail("table %s: no primary key: name the merge key with -k (--key)",
 		    t->name);
+}
+
+/*
+ * --create: the schema too, if it is missing (inside the transaction, so
+ * a dry run or a failure leaves none).  Looked up first: CREATE SCHEMA IF
+ * NOT EXISTS needs the CREATE privilege on the database even when the
+ * schema is there.
+ */
+static void
+create_schema(void)
+{
+	static bool done;
+	const char *params[1] = { schema_raw };
+	struct cvx_buf s = { 0 };
+	PGresult *r;
+
+	if (done)
+		return;
+	done = true;
+	r = query("SELECT 1 FROM pg_namespace WHERE nspname = $1", 1, params,
+	    "schema");
+	if (PQntuples(r) == 0) {
+		cvx_buf_printf(&s, "CREATE SCHEMA %s", schema);
+		PQclear(exec_sql(s.p, PGRES_COMMAND_OK, schema_raw));
+	}
+	PQclear(r);
+	cvx_buf_free(&s);
+}
+
+/*
+ * --create on a table that exists: is it one an earlier --create made
+ * (exactly _id text, _creationTime timestamptz, doc jsonb)?  Then doc
+ * takes the documents again, so the run can be repeated (merge, replace).
+ */
+static bool
+made_by_create(const struct table *t)
+{
+	static const char *const names[] = { "_id", "_creationTime", "doc" };
+	static const enum cvx_pgtype types[] = { CVX_PG_TEXT,
+	    CVX_PG_TIMESTAMPTZ, CVX_PG_JSONB };
+	size_t i;
+
+	if (!opt->create || t->r.ncols != 3)
+		return false;
+	for (i = 0; i < 3; i++)
+		if (strcmp(t->r.cols[i].name, names[i]) != 0 ||
+		    t->r.cols[i].type != types[i])
+			return false;
+	return true;
 }
 
 /*
@@ -128,6 +177,7 @@ catalog_setup(struct table *t, uint64_t line)
 	free(q);
 	r = query(sql, 2, params, t->name);
 	if (PQntuples(r) == 0 && opt->create) {
+		create_schema();
 		cvx_buf_reset(&s);
 		cvx_buf_printf(&s, "CREATE TABLE %s (_id text PRIMARY KEY, "
 		    "\"_creationTime\" timestamptz, doc jsonb NOT NULL)",
@@ -144,8 +194,9 @@ catalog_setup(struct table *t, uint64_t line)
 	t->relkind = *PQgetvalue(r, 0, 1);
 	PQclear(r);
 	load_columns(t, t->oid);
-	if (t->created || opt->doc_column != NULL) {
-		const char *dc = t->created ? "doc" : opt->doc_column;
+	if (t->created || opt->doc_column != NULL || made_by_create(t)) {
+		const char *dc = opt->doc_column == NULL ? "doc" :
+		    opt->doc_column;
 		long ci = cvx_rows_find(&t->r, dc, strlen(dc));
 
 		cvx_rows_set_doc(&t->r, ci);

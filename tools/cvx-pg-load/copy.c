@@ -249,6 +249,24 @@ special(const char *v, size_t n, const char *name, const char **s,
 	return memchr(*s, '"', *sn) == NULL;
 }
 
+/*
+ * Decode the base64 JSON string raw[0..n) (between its quotes) to out:
+ * escapes first (the string's value is the base64), then the base64.
+ */
+static int
+bytes_string(struct cvx_buf *out, const char *raw, size_t n)
+{
+	struct cvx_buf s = { 0 };
+	int r;
+
+	if (memchr(raw, '\\', n) == NULL)
+		return cvx_base64_decode(out, raw, n);
+	r = cvx_json_unescape(raw, n, &s, CVX_NUL_KEEP) != 0 ? -1 :
+	    cvx_base64_decode(out, s.p, s.len);
+	cvx_buf_free(&s);
+	return r;
+}
+
 static int raw_value(struct cvx_buf *, enum cvx_pgtype, enum cvx_pgtype,
     const char *, size_t, enum cvx_nul_policy, const char **);
 
@@ -277,7 +295,8 @@ array_literal(struct cvx_buf *out, enum cvx_pgtype elem, const char *v,
 		}
 		if (out->p[out->len - 1] != '{')
 			cvx_buf_addc(out, ',');
-		if (*p == '[') {
+		/* A JSON array is a dimension, or a json element's value. */
+		if (*p == '[' && elem != CVX_PG_JSON && elem != CVX_PG_JSONB) {
 			r = array_literal(out, elem, p, (size_t)(q - p), nul,
 			    why);
 		} else if (q - p == 4 && memcmp(p, "null", 4) == 0) {
@@ -321,8 +340,11 @@ raw_value(struct cvx_buf *out, enum cvx_pgtype type, enum cvx_pgtype elem,
 	switch (*v) {
 	case '"':
 		if (type == CVX_PG_BYTEA) {
-			/* Legacy bytes: a bare base64 string. */
-			if (cvx_base64_decode(&tmp, v + 1, n - 2) != 0) {
+			/*
+			 * Legacy bytes: a bare base64 string.  Its value is
+			 * what counts: a JSON writer may escape '/' ("\/").
+			 */
+			if (bytes_string(&tmp, v + 1, n - 2) != 0) {
 				*why = "invalid base64 for bytea";
 				r = -1;
 			} else
@@ -388,7 +410,9 @@ raw_value(struct cvx_buf *out, enum cvx_pgtype type, enum cvx_pgtype elem,
 		} else if (type == CVX_PG_BYTEA || type == CVX_PG_ARRAY) {
 			*why = "a number cannot be loaded into this type";
 			r = -1;
-		} else
+		} else if (type != CVX_PG_INT ||
+		    cvx_number_kind(v, n) == CVX_NUM_INT ||
+		    cvx_number_integer(out, v, n) != 0)
 			cvx_buf_add(out, v, n);
 		break;
 	}
@@ -427,7 +451,11 @@ cvx_copy_value(struct cvx_buf *out, struct cvx_buf *tmp, enum cvx_pgtype type,
 	    type != CVX_PG_TIMESTAMP && type != CVX_PG_TIMESTAMPTZ &&
 	    type != CVX_PG_DATE && type != CVX_PG_BYTEA &&
 	    type != CVX_PG_ARRAY) {
-		cvx_buf_add(out, v, n);		/* digits need no escaping */
+		/* A whole float ("5.0") into an integer: its integer text. */
+		if (type != CVX_PG_INT ||
+		    cvx_number_kind(v, n) == CVX_NUM_INT ||
+		    cvx_number_integer(out, v, n) != 0)
+			cvx_buf_add(out, v, n);	/* digits need no escaping */
 		return 0;
 	}
 	cvx_buf_reset(tmp);

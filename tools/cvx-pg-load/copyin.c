@@ -3,7 +3,10 @@
  * copyin.c: COPY ... FROM STDIN for cvx-pg-load: open it, queue rows
  * without blocking, push them as the socket takes them, end it and hand
  * back the server's result (after psql's copy.c, handleCopyIn).  What a
- * failed COPY means is the caller's to decide.
+ * failed COPY means is the caller's to decide.  A COPY into a Citus table
+ * runs under a savepoint and keeps its rows (t->seg), so that an error
+ * raised on a worker, which names no COPY line, can be traced to its
+ * input line (citus_find_line).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +22,14 @@ static struct table *active;		/* the table whose COPY is open */
 static bool unsent;			/* libpq holds COPY data not yet sent */
 static uint64_t input_bytes;		/* input read so far (copyin_input) */
 static uint64_t pushed_at;		/* input_bytes at the last push */
+static bool replaying;			/* citus_find_line is at work */
+
+/* A COPY into a Citus table keeps its rows, under a savepoint. */
+static bool
+traced(const struct table *t)
+{
+	return t->dist != 0 && !replaying;
+}
 
 /* Fail with a COPY error, naming the input line the server's row was. */
 void
@@ -34,6 +45,10 @@ copy_error(struct table *t, const PGresult *r)
 	if (cvx_copy_context(PQresultErrorField(r, PG_DIAG_CONTEXT), &row,
 	    &col))
 		line = cvx_rows_line(&t->r, row);
+	else if (t->dist != 0 && t->seg.len > 0 && !replaying) {
+		replaying = true;
+		line = citus_find_line(t, t->seg.p, t->seg.len);
+	}
 	if (col == NULL)
 		col = "";
 	if (line != 0)
@@ -53,10 +68,16 @@ copyin_start(struct table *t, const char *target, bool freeze)
 	PGresult *r;
 	size_t i;
 
+	if (traced(t))
+		PQclear(exec_sql("SAVEPOINT cvx_copy", PGRES_COMMAND_OK,
+		    t->name));
 	cvx_buf_printf(&sql, "COPY %s (", target);
 	for (i = 0; i < t->r.nlist; i++)
 		cvx_buf_printf(&sql, "%s%s", i ? ", " : "",
 		    t->r.cols[t->r.list[i]].qname);
+	/* A staged row of insert or replace ends with its input line. */
+	if (t->via_stage)
+		cvx_buf_adds(&sql, ", " LATE_LINE);
 	cvx_buf_adds(&sql, ") FROM STDIN");
 	/* FREEZE needs a table truncated or created in this transaction. */
 	if (freeze)
@@ -136,6 +157,8 @@ copyin_put(struct table *t, const char *p, size_t n)
 
 	if (unsent)
 		drain();
+	if (traced(t))
+		cvx_buf_add(&t->seg, p, n);
 	/* 0: no room in libpq's buffer yet (non-blocking). */
 	while ((st = PQputCopyData(conn, p, (int)n)) == 0)
 		drain_once();
@@ -175,6 +198,13 @@ copyin_end(struct table *t)
 	if (PQresultStatus(r) != PGRES_COMMAND_OK)
 		return r;
 	pg_finish();
+	if (replaying)
+		return r;
+	if (traced(t)) {
+		PQclear(exec_sql("RELEASE SAVEPOINT cvx_copy",
+		    PGRES_COMMAND_OK, t->name));
+		cvx_buf_reset(&t->seg);
+	}
 	t->sent += strtoull(PQcmdTuples(r), NULL, 10);
 	cvx_rows_restart(&t->r, t->copied);
 	t->copied = 0;

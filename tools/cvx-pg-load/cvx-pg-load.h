@@ -79,16 +79,26 @@ enum cvx_num_kind cvx_number_kind(const char *tok, size_t n);
  * Convert the JSON number token tok[0..n), epoch milliseconds (Convex
  * _creationTime, float ms with a fraction), to microseconds since
  * 1970-01-01 UTC, exactly: the decimal digits are scaled, not a double,
- * and rounded half to even at the microsecond (PostgreSQL's resolution).
- * Returns 0, or -1 if tok is not a number or does not fit an int64.
+ * and rounded half to even at the microsecond (PostgreSQL's resolution),
+ * whatever the number of digits and the exponent.  Returns 0, or -1 if
+ * tok is not a number or does not fit an int64.
  */
 int cvx_epoch_ms_to_us(const char *tok, size_t n, int64_t *us);
 
 /*
+ * The float token tok[0..n) ("5.0", "1.5e3", "-0.0") as integer text
+ * ("5", "1500", "0") when its value is a whole number of at most 19
+ * digits, exactly, for an integer column: a Convex number (float64) that
+ * counts something comes back to the integer column it came from.
+ * Returns 0, or -1 (nothing appended) for a fraction or more digits.
+ */
+int cvx_number_integer(struct cvx_buf *out, const char *tok, size_t n);
+
+/*
  * Append us (microseconds since the epoch, UTC) as PostgreSQL ISO input
  * text: "YYYY-MM-DD HH:MM:SS.ffffff", "+00" after it for timestamptz,
- * the date alone for date (the UTC day).  Returns -1 outside years
- * 1-9999 (nothing appended).
+ * the date alone for date (the UTC day), and " BC" last for a year
+ * before 1.  Returns -1 before 4713 BC (nothing appended).
  */
 enum cvx_time_kind { CVX_TIME_TIMESTAMP, CVX_TIME_TIMESTAMPTZ, CVX_TIME_DATE };
 int cvx_format_time(struct cvx_buf *out, int64_t us, enum cvx_time_kind kind);
@@ -254,11 +264,15 @@ struct cvx_load_stat {
 	const char *table;
 	uint64_t read, inserted, updated, unchanged;
 	double	 seconds;	/* first document to last COPY or merge */
+	bool	 dry;		/* rolled back: "would insert", "would update" */
+	bool	 parsed_only;	/* --no-db: "N read" alone */
 };
 
 /*
  * Append the summary of st[0..n): text lines "cvx-pg-load: TABLE: N
- * read, N inserted, N updated, N unchanged, S s, R rows/s", or (json) the
+ * read, N inserted, N updated, N unchanged, S s, R rows/s" ("would
+ * insert N, would update N" for a dry run, "N read" alone for one
+ * without a database), or (json) the
  * comma-separated objects {"table","read","inserted","updated",
  * "unchanged","seconds"} for the caller to wrap in its array.
  */
@@ -289,17 +303,20 @@ struct options {
 	bool	 dry_run;
 	bool	 no_db;			/* --no-db: parse and count only */
 	bool	 allow_empty;		/* replace: no documents is meant */
-	const char *table;		/* -t: for untagged documents */
+	const char *table;		/* -u: for untagged documents */
+	char	**tables, **excludes;	/* -t, -x: globs of tables to load */
+	size_t	 ntables, nexcludes;
+	bool	 quiet;			/* -q: no summary, no progress */
 	const char *schema;		/* -s */
 	const char *key;		/* -k: merge key columns */
 	const char *doc_column;		/* --doc-column */
 	bool	 ignore_unknown;
 	bool	 create;
-	bool	 count;			/* -c: operands are tables */
+	bool	 count;			/* --count: operands are tables */
 	bool	 progress;
 	uint64_t commit_every;		/* merge: rows per transaction */
 	bool	 unlogged;		/* --staging unlogged */
-	const char *truncate;		/* -T: replace empties these first */
+	const char *truncate;		/* --truncate: replace empties these */
 	enum cvx_nul_policy nul;
 	enum summary summary;
 };
@@ -324,6 +341,13 @@ struct table {
 	uint64_t staged;	/* merge: rows staged since the last merge */
 	uint64_t read, inserted, updated, unchanged;
 	double	 t_first, t_done;
+	struct cvx_buf dropped;	/* --ignore-unknown: keys dropped, ", " */
+	char	 dist;		/* Citus partmethod ('h', 'n'...), 0: none */
+	char	*distcol;	/* Citus hash: the distribution column */
+	bool	 via_stage;	/* insert, replace: rows go through qstage */
+	bool	 stage_table;	/* qstage is a real table, dropped at the end */
+	bool	 redone;	/* merge: a COPY straight in was undone */
+	uint64_t fixed;		/* rows the late-column fix updated */
 };
 
 /* ---- db.c: the connection, statements, signals, rollback, commit ------- */
@@ -412,8 +436,10 @@ void merge_sent(struct table *t);
 void merge_end_copy(struct table *t);
 /* Upsert t's staged rows into t (its rows all sent). */
 void merge_table(struct table *t);
-/* --staging unlogged: drop the staging tables before COMMIT. */
+/* Drop the staging tables that are real tables before COMMIT. */
 void merge_drop_stages(struct table *const *tables, size_t n);
+/* Create t's staging table: t's columns, no defaults, no constraints. */
+void merge_create_stage(struct table *t);
 
 /* -T is pending from BEGIN to the first document. */
 void replace_begin(void);
@@ -430,6 +456,40 @@ void replace_spool(const char *line, size_t len);
  */
 int replace_end_spool(struct table *const *tables, size_t n,
     uint64_t *first);
+
+/* ---- late.c: the late-column rule -------------------------------------- */
+
+/*
+ * The column of a staging table of insert and replace that holds each
+ * row's input line (named so that no table's own column is).
+ */
+#define LATE_LINE	"\"cvx-pg-load line\""
+/* Insert, replace: decide whether t's rows go through staging. */
+void late_setup(struct table *t);
+/* May t's late columns be fixed in place (a plain table, no writers)? */
+bool late_xmin_exact(const struct table *t);
+/* Can t take rows straight in: no DEFAULT to protect, or xmin exact? */
+bool late_exact(const struct table *t);
+/* Column ci (with a DEFAULT) is listed after rows went to t: fix them. */
+void late_fix(struct table *t, size_t ci, uint64_t line);
+/* Insert, replace: move t's staged rows into t (no COPY open). */
+void late_move(struct table *t);
+
+/* ---- citus.c: Citus tables --------------------------------------------- */
+
+/* Is t in pg_dist_partition?  Fills t->dist and t->distcol. */
+void citus_setup(struct table *t);
+/* Merge: the key must include the distribution column; a unique index. */
+void citus_check_key(const struct table *t);
+/* Distribute t's new staging table as t is, co-located with it. */
+void citus_distribute_stage(const struct table *t);
+/*
+ * A COPY error that names no COPY line (raised on a worker): find the
+ * input line by replaying the COPY's rows (seg) in prefixes under
+ * savepoints; 0 if none fails alone.  The transaction is left as the
+ * failed COPY left it, rolled back to savepoint cvx_copy.
+ */
+uint64_t citus_find_line(struct table *t, const char *seg, size_t len);
 
 /* ---- count.c: --count -------------------------------------------------- */
 

@@ -182,6 +182,7 @@ die_of_signal(const char *what)
 	sigset_t set;
 	int sig = first_sig;
 
+	cvx_progress_break();	/* a line of its own */
 	warnx("interrupted by %s: %s", sig_name(sig), what);
 	(void)fflush(stderr);
 	(void)signal(sig, SIG_DFL);
@@ -487,6 +488,7 @@ on_notice(void *arg, const PGresult *r)
 	(void)arg;
 	if (quiet || opt->count)
 		return;
+	cvx_progress_break();	/* a line of its own */
 	warnx("database: %s: %.*s", sev != NULL ? sev : "NOTICE",
 	    ONELINE(msg != NULL ? msg : ""));
 }

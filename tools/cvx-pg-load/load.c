@@ -5,8 +5,10 @@
  * to a COPY row, send the rows in stream order; the work before COMMIT,
  * progress and the summary.
  */
+#include <sys/stat.h>
 #include <err.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,8 @@
 #define CHUNK		(512 * 1024)
 /* Line-number runs kept per COPY before it is ended and restarted. */
 #define MAX_RUNS	65536
+/* A COPY into a Citus table, whose rows are kept (copyin.c), ends here. */
+#define TRACE_MAX	(8 * 1024 * 1024)
 
 static struct table **tables;
 static size_t ntables;
@@ -27,7 +31,8 @@ static const char *input_name;		/* for messages */
 static struct cvx_doc doc;		/* the document being loaded */
 static struct cvx_buf scratch;
 static uint64_t total_read, total_bytes, since_commit;
-static double t_start, t_progress;
+static uint64_t skipped;		/* documents of tables -t, -x leave out */
+static struct table *shown;		/* the table the progress line names */
 
 /* Open t's COPY as its mode wants it. */
 static void
@@ -35,9 +40,11 @@ start_copy(struct table *t)
 {
 	if (opt->mode == MODE_MERGE)
 		merge_start_copy(t);
-	else
+	else if (t->via_stage)
+		copyin_start(t, t->qstage, false);
+	else	/* FREEZE does nothing on shards, and fails in a savepoint. */
 		copyin_start(t, t->qname, opt->mode == MODE_REPLACE &&
-		    t->relkind == 'r');
+		    t->relkind == 'r' && t->dist == 0);
 }
 
 /* Close t's COPY and count its rows. */
@@ -52,7 +59,9 @@ end_copy(struct table *t)
 	}
 	if (PQresultStatus(r = copyin_end(t)) != PGRES_COMMAND_OK)
 		copy_error(t, r);
-	t->inserted += strtoull(PQcmdTuples(r), NULL, 10);
+	/* Staged rows count when they are moved in (late_move). */
+	if (!t->via_stage)
+		t->inserted += strtoull(PQcmdTuples(r), NULL, 10);
 	PQclear(r);
 }
 
@@ -93,17 +102,50 @@ get_table(const char *name, size_t n, uint64_t line)
 		return last = t;
 	end_active();
 	catalog_setup(t, line);
+	citus_setup(t);
 	if (opt->mode == MODE_MERGE)
 		merge_setup(t);
-	else if (opt->mode == MODE_REPLACE)
-		replace_setup(t, line);
+	else {
+		if (opt->mode == MODE_REPLACE)
+			replace_setup(t, line);
+		late_setup(t);
+	}
 	return last = t;
+}
+
+/*
+ * t's buffered rows, each with its input line as a last field, for a
+ * staging table of insert or replace (late.c).  The rows are those after
+ * the t->copied sent of the current COPY, numbered by t->r.runs.
+ */
+static const struct cvx_buf *
+with_lines(struct table *t)
+{
+	static struct cvx_buf out;
+	const struct cvx_run *run = t->r.runs, *end = run + t->r.nruns;
+	const char *p = t->r.data.p, *stop = p + t->r.data.len, *nl;
+	uint64_t row = t->copied + 1, line;
+	char num[24];
+
+	cvx_buf_reset(&out);
+	for (; (nl = memchr(p, '\n', (size_t)(stop - p))) != NULL; p = nl + 1) {
+		while (run < end && row >= run->row + run->count)
+			run++;
+		line = run < end && row >= run->row ?
+		    run->line + (row - run->row) : 0;
+		cvx_buf_add(&out, p, (size_t)(nl - p));
+		cvx_buf_add(&out, num, (size_t)snprintf(num, sizeof(num),
+		    "\t%llu\n", (unsigned long long)line));
+		row++;
+	}
+	return &out;
 }
 
 /* Send t's buffered rows, switching the open COPY to t if needed. */
 static void
 send_one(struct table *t)
 {
+	const struct cvx_buf *b = &t->r.data;
 	PGresult *r;
 
 	if (t->r.data.len == 0)
@@ -112,13 +154,18 @@ send_one(struct table *t)
 		end_active();
 		start_copy(t);
 	}
+	if (t->via_stage)
+		b = with_lines(t);
 	if (opt->mode == MODE_MERGE)
 		merge_put(t);
-	else if ((r = copyin_put(t, t->r.data.p, t->r.data.len)) != NULL)
+	else if ((r = copyin_put(t, b->p, b->len)) != NULL)
 		copy_error(t, r);
 	t->copied = cvx_rows_sent(&t->r);
 	if (opt->mode == MODE_MERGE)
 		merge_sent(t);
+	/* Bounded memory for the rows a Citus COPY keeps. */
+	if (t->dist != 0 && t->seg.len >= TRACE_MAX && copyin_active() == t)
+		end_copy(t);
 }
 
 /*
@@ -144,34 +191,47 @@ flush_table(struct table *t)
 		end_copy(t);
 }
 
-/* A document names column ci for the first time: add it to the list. */
+/*
+ * Line names column ci for the first time: add it to the list.  Rows
+ * already copied without it got its DEFAULT, but a key some documents
+ * lack loads as NULL: late.c sets them to NULL, exactly.
+ */
 static void
-add_column(struct table *t, size_t ci)
+add_column(struct table *t, size_t ci, uint64_t line)
 {
-	struct cvx_buf sql = { 0 };
-
 	flush_table(t);
 	cvx_rows_list_add(&t->r, ci);
-	/*
-	 * Rows already copied without this column got its DEFAULT, but a key
-	 * some documents lack loads as NULL.  They are exactly the rows this
-	 * transaction wrote to t (merge stages them without defaults); a
-	 * table merged straight into held none before and is locked.
-	 */
 	if (!t->r.cols[ci].has_default)
 		return;
-	if (t->direct_rows > 0)
-		cvx_buf_printf(&sql, "UPDATE %s SET %s = NULL", t->qname,
-		    t->r.cols[ci].qname);
-	else if (opt->mode != MODE_MERGE && t->sent > 0)
-		cvx_buf_printf(&sql, "UPDATE %s SET %s = NULL WHERE "
-		    "xmin = pg_current_xact_id()::xid", t->qname,
-		    t->r.cols[ci].qname);
-	if (sql.len > 0) {
-		end_active();
-		PQclear(exec_sql(sql.p, PGRES_COMMAND_OK, t->name));
+	end_active();
+	late_fix(t, ci, line);
+}
+
+/*
+ * --ignore-unknown: add the keys of names ("a, b") that t->dropped does
+ * not hold yet, for the one line per table at the end.  t->dropped is
+ * ",a,b,": a key is there if ",key," is.
+ */
+static void
+note_dropped(struct table *t, const char *names)
+{
+	struct cvx_buf *d = &t->dropped;
+	size_t n, had;
+
+	if (d->len == 0)
+		cvx_buf_addc(d, ',');
+	/* cvx_rows_match writes "a, b". */
+	for (; *names != '\0'; names += n + strspn(names + n, ", ")) {
+		n = strcspn(names, ",");
+		had = d->len;
+		cvx_buf_add(d, names, n);
+		cvx_buf_addc(d, ',');
+		/* Already listed: take the new copy back off. */
+		if (strstr(d->p, d->p + had - 1) < d->p + had - 1) {
+			d->len = had;
+			d->p[had] = '\0';
+		}
 	}
-	cvx_buf_free(&sql);
 }
 
 /* Convert the document into a row of its table's COPY data. */
@@ -184,14 +244,16 @@ load_doc(struct table *t, const char *line, size_t len, uint64_t lineno)
 	long ci;
 
 	if (cvx_rows_match(&t->r, &doc, lineno, &scratch) > 0 &&
-	    t->r.doc < 0 && !opt->ignore_unknown)
+	    t->r.doc < 0 && opt->ignore_unknown)
+		note_dropped(t, scratch.p);
+	else if (scratch.len > 0 && t->r.doc < 0)
 		fail("line %llu: table %s: no column for key(s) %s (see "
 		    "--ignore-unknown, --doc-column)",
 		    (unsigned long long)lineno, t->name, scratch.p);
 	for (i = 0; i < t->r.ncols; i++)
 		if (!t->r.cols[i].listed && (t->r.cols[i].stamp == lineno ||
 		    (long)i == t->r.doc))
-			add_column(t, i);
+			add_column(t, i, lineno);
 	if (cvx_rows_append(&t->r, &doc, line, len, lineno, opt->nul, &ci,
 	    &why) != 0) {
 		c = &t->r.cols[ci];
@@ -209,7 +271,21 @@ load_doc(struct table *t, const char *line, size_t len, uint64_t lineno)
 		flush_table(t);
 }
 
-/* The table of the document: _component:_table, or -t. */
+/* Is the table name (NUL-terminated) one -t and -x leave in? */
+static bool
+selected(const char *name)
+{
+	size_t i;
+	bool in = opt->ntables == 0;
+
+	for (i = 0; i < opt->ntables && !in; i++)
+		in = fnmatch(opt->tables[i], name, FNM_PATHNAME) == 0;
+	for (i = 0; i < opt->nexcludes && in; i++)
+		in = fnmatch(opt->excludes[i], name, FNM_PATHNAME) != 0;
+	return in;
+}
+
+/* The table of the document: _component:_table, or -u; NULL: left out. */
 static struct table *
 route(uint64_t line)
 {
@@ -217,10 +293,13 @@ route(uint64_t line)
 
 	switch (cvx_doc_route(&doc, &scratch, &why)) {
 	case 1:
+		if ((opt->ntables > 0 || opt->nexcludes > 0) &&
+		    !selected(scratch.p))
+			return NULL;
 		return get_table(scratch.p, scratch.len, line);
 	case 0:
 		if (opt->table == NULL)
-			fail("line %llu: no _table field (-t names the table "
+			fail("line %llu: no _table field (-u names the table "
 			    "of untagged input)", (unsigned long long)line);
 		return get_table(opt->table, strlen(opt->table), line);
 	default:
@@ -244,9 +323,13 @@ load_finish(bool last)
 		flush_table(tables[i]);
 		if (opt->mode == MODE_MERGE)
 			merge_table(tables[i]);
+		else {
+			end_active();
+			late_move(tables[i]);
+		}
 	}
 	end_active();
-	if (last && opt->mode == MODE_MERGE)
+	if (last)
 		merge_drop_stages(tables, ntables);
 }
 
@@ -258,22 +341,6 @@ checkpoint(void)
 	db_commit();
 	PQclear(exec_sql("BEGIN", PGRES_COMMAND_OK, "begin"));
 	since_commit = 0;
-}
-
-/* Progress on stderr, about once a second. */
-static void
-progress(bool last)
-{
-	double t = now();
-
-	if (!last && t - t_progress < 1.0)
-		return;
-	t_progress = t;
-	fprintf(stderr, "%scvx-pg-load: %llu rows, %.1f MB/s%s",
-	    isatty(2) ? "\r" : "", (unsigned long long)total_read,
-	    (double)total_bytes / 1e6 / (t - t_start + 1e-9),
-	    isatty(2) && !last ? "" : "\n");
-	(void)fflush(stderr);
 }
 
 /* Take one line of the stream: load the document, or spool it. */
@@ -296,7 +363,10 @@ take_line(const char *line, size_t len, bool nl, uint64_t lineno)
 		    je.offset + 1, je.msg);
 	/* Nothing is emptied before there is something to load. */
 	replace_truncate_listed();
-	t = route(lineno);
+	if ((t = route(lineno)) == NULL) {
+		skipped++;
+		return;
+	}
 	if (replace_spooling()) {
 		replace_spool(line, len);
 		return;
@@ -309,8 +379,11 @@ take_line(const char *line, size_t len, bool nl, uint64_t lineno)
 		load_doc(t, line, len, lineno);
 		copyin_push();
 	}
-	if (opt->progress && (total_read & 1023) == 0)
-		progress(false);
+	if (opt->progress) {
+		if (t != shown)
+			cvx_progress_label((shown = t)->name);
+		cvx_progress_tick(len + 1, 1);
+	}
 	if (opt->commit_every && ++since_commit >= opt->commit_every)
 		checkpoint();
 }
@@ -340,16 +413,19 @@ read_lines(int fd, const char *name, uint64_t first)
 void
 load_stream(const char *path)
 {
+	struct stat st;
 	uint64_t first;
 	int fd;
 
-	t_start = t_progress = now();
 	if (conn != NULL)
 		replace_begin();	/* -T: at the first document */
 	input_name = cvx_input_name(path);
 	if ((fd = cvx_open_input(path)) < 0)
 		fail("%s: %s", path, strerror(errno));
 	db_watch_input(fd);
+	/* A file's size gives the progress line a percentage and an ETA. */
+	cvx_progress_phase(NULL, fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ?
+	    (uint64_t)st.st_size : 0, true);
 	read_lines(fd, input_name, 0);
 	db_check_signal();
 	db_watch_input(-1);	/* first: the signal handler dup2s onto it */
@@ -362,12 +438,29 @@ load_stream(const char *path)
 		close(fd);
 	}
 	db_check_signal();
-	if (opt->progress && total_read > 0)
-		progress(true);
+	cvx_progress_label(NULL);	/* the last line: every table */
+	cvx_progress_end();
 	/* Nothing is not a success (design.md): an empty replace is refused. */
 	if (opt->mode == MODE_REPLACE && total_read == 0 && !opt->allow_empty)
 		fail("%s: no documents to replace the tables with "
 		    "(--allow-empty if that is meant)", input_name);
+}
+
+/* The keys --ignore-unknown dropped from t's documents, on one line. */
+static void
+warn_dropped(struct table *t)
+{
+	struct cvx_buf b = { 0 };
+	const char *p;
+
+	for (p = t->dropped.p + 1; *p != '\0'; p++)
+		if (*p != ',')
+			cvx_buf_addc(&b, *p);
+		else if (p[1] != '\0')
+			cvx_buf_adds(&b, ", ");
+	warnx("%s: keys with no column, dropped (--ignore-unknown): %s",
+	    t->name, b.p);
+	cvx_buf_free(&b);
 }
 
 /* Tables by name, in byte order, for the summary. */
@@ -387,10 +480,13 @@ load_summary(bool committed)
 	struct table *t;
 	size_t i;
 
-	if (opt->summary == SUM_NONE)
-		return 0;
 	if (ntables > 0)
 		qsort(tables, ntables, sizeof(*tables), by_name);
+	for (i = 0; i < ntables && !opt->quiet; i++)
+		if (tables[i]->dropped.len > 1)
+			warn_dropped(tables[i]);
+	if (opt->summary == SUM_NONE)
+		return 0;
 	st = cvx_calloc(ntables, sizeof(*st));
 	for (i = 0; i < ntables; i++) {
 		t = tables[i];
@@ -401,9 +497,15 @@ load_summary(bool committed)
 		st[i].unchanged = t->unchanged;
 		st[i].seconds = (t->t_done > 0 ? t->t_done : now()) -
 		    t->t_first;
+		st[i].dry = !committed && opt->dry_run && !opt->no_db;
+		st[i].parsed_only = opt->no_db;
 	}
 	if (opt->summary == SUM_TEXT) {
 		cvx_summary_append(&s, false, st, ntables);
+		if (skipped > 0)
+			cvx_buf_printf(&s, "cvx-pg-load: %llu documents of "
+			    "tables -t, -x leave out: skipped\n",
+			    (unsigned long long)skipped);
 		fprintf(stderr, "%s" "cvx-pg-load: %llu documents, %s\n", s.p ?
 		    s.p : "", (unsigned long long)total_read, committed ?
 		    "committed" : opt->no_db ? "parsed only (--no-db)" :

@@ -15,17 +15,24 @@
 /* Merge into an empty table: bytes of a COPY kept to redo it in staging. */
 #define SEG_MAX		(8 * 1024 * 1024)
 
-/* Merge: create the staging table, with t's columns and no constraints. */
-static void
-create_stage(struct table *t, const char *oid)
+/*
+ * Create t's staging table, with t's columns and no defaults or
+ * constraints (merge; insert and replace where late.c says so).  A
+ * Citus table's is a real table distributed as t is (citus.c), and so is
+ * every stage with --staging unlogged; they are dropped before COMMIT.
+ */
+void
+merge_create_stage(struct table *t)
 {
 	struct cvx_buf sql = { 0 };
 	char name[64], *q;
+	/* Insert and replace keep each row's input line (late_move). */
+	const char *line = t->via_stage ? ", NULL::bigint AS " LATE_LINE : "";
 
-	snprintf(name, sizeof(name), "cvx_stage_%s", oid);
+	snprintf(name, sizeof(name), "cvx_stage_%s", t->oid);
 	q = quote(name);
-	if (opt->unlogged) {
-		/* A real table, so Citus can distribute it like the target. */
+	if (opt->unlogged || t->dist != 0) {
+		t->stage_table = true;
 		cvx_buf_printf(&sql, "%s.%s", schema, q);
 		t->qstage = cvx_strdup(sql.p);
 		cvx_buf_reset(&sql);
@@ -33,15 +40,18 @@ create_stage(struct table *t, const char *oid)
 		PQclear(exec_sql(sql.p, PGRES_COMMAND_OK, t->name));
 		cvx_buf_reset(&sql);
 		cvx_buf_printf(&sql, "CREATE UNLOGGED TABLE %s AS "
-		    "SELECT * FROM %s WITH NO DATA", t->qstage, t->qname);
+		    "SELECT *%s FROM %s WITH NO DATA", t->qstage, line,
+		    t->qname);
 	} else {
 		cvx_buf_printf(&sql, "pg_temp.%s", q);
 		t->qstage = cvx_strdup(sql.p);
 		cvx_buf_reset(&sql);
 		cvx_buf_printf(&sql, "CREATE TEMP TABLE %s AS "
-		    "SELECT * FROM %s WITH NO DATA", q, t->qname);
+		    "SELECT *%s FROM %s WITH NO DATA", q, line, t->qname);
 	}
 	PQclear(exec_sql(sql.p, PGRES_COMMAND_OK, t->name));
+	if (t->stage_table)
+		citus_distribute_stage(t);
 	free(q);
 	cvx_buf_free(&sql);
 }
@@ -52,7 +62,10 @@ create_stage(struct table *t, const char *oid)
  * much again for rows that can only be inserted.  The table is locked
  * against other writers (SHARE ROW EXCLUSIVE, until COMMIT), so its rows
  * stay this load's alone; a key the stream repeats sends the table's rows
- * to staging after all (redo_in_stage).  No COPY is open.
+ * to staging after all (redo_in_stage).  No COPY is open.  A Citus
+ * table always stages: a key met twice is raised on a worker, as XX000,
+ * and its staging table, co-located, merges on the shards.  So does a
+ * table whose late columns could not be fixed exactly in place (late.c).
  */
 static bool
 merge_direct(struct table *t)
@@ -62,6 +75,10 @@ merge_direct(struct table *t)
 	bool empty;
 	size_t i;
 
+	if (t->dist != 0) {
+		citus_check_key(t);
+		return false;
+	}
 	/*
 	 * The merge needs a unique index on its key: ask the planner now,
 	 * as the INSERT ... ON CONFLICT at the end would (42P10).
@@ -79,7 +96,8 @@ merge_direct(struct table *t)
 	PQclear(r);
 	cvx_buf_reset(&sql);
 	cvx_buf_free(&keys);
-	if (opt->commit_every || (t->relkind != 'r' && t->relkind != 'p'))
+	if (opt->commit_every || (t->relkind != 'r' && t->relkind != 'p') ||
+	    !late_exact(t))
 		return false;
 	if (t->created)
 		return true;
@@ -94,11 +112,11 @@ merge_direct(struct table *t)
 	empty = PQresultStatus(r) == PGRES_COMMAND_OK;
 	PQclear(r);
 	cvx_buf_reset(&sql);
+	/* A shape every planner takes (Citus: not NOT EXISTS (...)). */
 	if (empty) {
-		cvx_buf_printf(&sql, "SELECT NOT EXISTS (SELECT FROM %s)",
-		    t->qname);
+		cvx_buf_printf(&sql, "SELECT 1 FROM %s LIMIT 1", t->qname);
 		r = exec_sql(sql.p, PGRES_TUPLES_OK, t->name);
-		empty = *PQgetvalue(r, 0, 0) == 't';
+		empty = PQntuples(r) == 0;
 		PQclear(r);
 	}
 	cvx_buf_free(&sql);
@@ -117,7 +135,7 @@ merge_setup(struct table *t)
 {
 	catalog_key(t);
 	if (!(t->direct = merge_direct(t)))
-		create_stage(t, t->oid);
+		merge_create_stage(t);
 }
 
 /* Open t's COPY: straight into t after a savepoint, or into staging. */
@@ -148,7 +166,8 @@ redo_in_stage(struct table *t)
 	PQclear(exec_sql("RELEASE SAVEPOINT cvx_copy", PGRES_COMMAND_OK,
 	    t->name));
 	t->direct = false;
-	create_stage(t, t->oid);
+	t->redone = true;
+	merge_create_stage(t);
 	merge_start_copy(t);
 	if (t->seg.len > 0 && (r = copyin_put(t, t->seg.p, t->seg.len)) != NULL)
 		copy_error(t, r);
@@ -269,15 +288,15 @@ merge_table(struct table *t)
 	cvx_buf_free(&s);
 }
 
-/* Merge with --staging unlogged: drop the staging tables before COMMIT. */
+/* Drop the staging tables that are real tables before COMMIT. */
 void
 merge_drop_stages(struct table *const *tables, size_t ntables)
 {
 	struct cvx_buf sql = { 0 };
 	size_t i;
 
-	for (i = 0; i < ntables && opt->unlogged; i++) {
-		if (tables[i]->qstage == NULL)
+	for (i = 0; i < ntables; i++) {
+		if (!tables[i]->stage_table)
 			continue;
 		cvx_buf_reset(&sql);
 		cvx_buf_printf(&sql, "DROP TABLE %s", tables[i]->qstage);

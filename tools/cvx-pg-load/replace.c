@@ -2,7 +2,7 @@
 /*
  * replace.c: cvx-pg-load --mode replace: TRUNCATE each table before its
  * rows, or, where foreign keys forbid that, all of them together at the
- * end of a spooled input; -T names them up front.
+ * end of a spooled input; --truncate names them up front.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -13,12 +13,12 @@
 
 #include "cvx-pg-load.h"
 
-static bool truncate_pending;		/* -T: emptied at the first document */
+static bool truncate_pending;		/* --truncate: emptied at the first document */
 static int spool_fd = -1;		/* the rest of the input */
 static struct cvx_buf spool_buf;	/* and what is not yet written there */
 static uint64_t spool_line;		/* the input line spooled first */
 
-/* -T is pending from BEGIN on. */
+/* --truncate is pending from BEGIN on. */
 void
 replace_begin(void)
 {
@@ -60,7 +60,7 @@ spool_put(const char *line, size_t len)
  * references (0A000) unless both are emptied in one statement, and which
  * tables the stream holds is known only at its end.  So from such a table
  * on, the input is spooled; at its end the tables first seen since are
- * emptied together and the spool is loaded (replace_end_spool).  -T names them
+ * emptied together and the spool is loaded (replace_end_spool).  --truncate names them
  * up front instead.
  */
 static void
@@ -103,7 +103,7 @@ in_list(const char *list, const char *name)
 	return false;
 }
 
-/* Replace: empty t now, unless --create made it or -T names it. */
+/* Replace: empty t now, unless --create made it or --truncate names it. */
 void
 replace_setup(struct table *t, uint64_t line)
 {
@@ -126,7 +126,7 @@ replace_spool(const char *line, size_t len)
 }
 
 /*
- * Replace with -T: empty the named tables together, before the first row
+ * Replace with --truncate: empty the named tables together, before the first row
  * (at the first document, or at the end of an empty input).
  */
 void
@@ -154,7 +154,7 @@ replace_truncate_listed(void)
 	}
 	r = pg_run(sql.p, 0, NULL);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK)
-		fail_result("-T", sql.p, r, "");
+		fail_result("--truncate", sql.p, r, "");
 	PQclear(r);
 	cvx_buf_free(&sql);
 	cvx_buf_free(&name);
@@ -187,7 +187,7 @@ replace_end_spool(struct table *const *tables, size_t ntables,
 	r = pg_run(sql.p, 0, NULL);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK)
 		fail_result("replace", sql.p, r,
-		    " (-T names more tables to empty)");
+		    " (--truncate names more tables to empty)");
 	PQclear(r);
 	cvx_buf_free(&sql);
 	if (lseek(fd, 0, SEEK_SET) != 0)

@@ -371,13 +371,24 @@ cvx_summary_append(struct cvx_buf *out, bool json,
 	size_t i;
 
 	for (i = 0; i < n; i++, st++) {
+		if (!json && st->parsed_only) {
+			/* --no-db: nothing was compared with any table. */
+			cvx_buf_printf(out, "cvx-pg-load: %s: %llu read\n",
+			    st->table, (unsigned long long)st->read);
+			continue;
+		}
 		if (!json) {
-			cvx_buf_printf(out, "cvx-pg-load: %s: %llu read, %llu "
-			    "inserted, %llu updated, %llu unchanged, %.2f s, "
+			/* A dry run did it all, then rolled back: "would". */
+			cvx_buf_printf(out, "cvx-pg-load: %s: %llu read, "
+			    "%s%llu%s, %s%llu%s, %llu unchanged, %.2f s, "
 			    "%.0f rows/s\n", st->table,
 			    (unsigned long long)st->read,
+			    st->dry ? "would insert " : "",
 			    (unsigned long long)st->inserted,
+			    st->dry ? "" : " inserted",
+			    st->dry ? "would update " : "",
 			    (unsigned long long)st->updated,
+			    st->dry ? "" : " updated",
 			    (unsigned long long)st->unchanged, st->seconds,
 			    (double)st->read / (st->seconds > 0 ?
 			    st->seconds : 1e-9));

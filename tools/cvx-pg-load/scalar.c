@@ -5,6 +5,7 @@
  * the $float and $integer payloads (convex-export-format.md §3.1).
  */
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,89 +23,162 @@ cvx_number_kind(const char *tok, size_t n)
 	return CVX_NUM_INT;
 }
 
-int
-cvx_epoch_ms_to_us(const char *tok, size_t n, int64_t *us)
-{
-	const char *p = tok, *end = tok + n, *ip, *fp = NULL;
-	size_t ilen, flen = 0, nd, i, keep;
-	long exp = 0, e;
-	char digits[64];
-	bool neg = false, up, odd;
-	uint64_t v = 0;
+/*
+ * A number token as D * 10^e, exactly: its digits, integer part then
+ * fraction, read as one string without copying them (digit i of the two
+ * runs ip[0..ilen) and fp[0..flen)); first and last bound D, the digits
+ * without their leading and trailing zeros (first == last: the value is
+ * 0); e is the power of ten of D's last digit.
+ */
+struct digits {
+	const char *ip, *fp;
+	size_t	 ilen, flen;
+	size_t	 first, last;
+	long long e;
+	bool	 neg;
+};
 
+static char
+digit_at(const struct digits *d, size_t i)
+{
+	return i < d->ilen ? d->ip[i] : d->fp[i - d->ilen];
+}
+
+/* Read the JSON number token tok[0..n) into d; -1 if it is not one. */
+static int
+read_digits(const char *tok, size_t n, struct digits *d)
+{
+	const char *p = tok, *end = tok + n;
+	long long exp = 0;
+	bool eneg = false;
+	size_t nd;
+
+	memset(d, 0, sizeof(*d));
 	if (p < end && *p == '-') {
-		neg = true;
+		d->neg = true;
 		p++;
 	}
-	for (ip = p; p < end && *p >= '0' && *p <= '9'; p++)
+	for (d->ip = p; p < end && *p >= '0' && *p <= '9'; p++)
 		;
-	if ((ilen = (size_t)(p - ip)) == 0)
+	if ((d->ilen = (size_t)(p - d->ip)) == 0)
 		return -1;
+	d->fp = p;
 	if (p < end && *p == '.') {
-		for (fp = ++p; p < end && *p >= '0' && *p <= '9'; p++)
+		for (d->fp = ++p; p < end && *p >= '0' && *p <= '9'; p++)
 			;
-		flen = (size_t)(p - fp);
+		d->flen = (size_t)(p - d->fp);
 	}
 	if (p < end && (*p == 'e' || *p == 'E')) {
-		bool eneg = false;
-
 		if (++p < end && (*p == '+' || *p == '-'))
 			eneg = *p++ == '-';
+		if (p == end)
+			return -1;
+		/*
+		 * Past 10^9 the exponent only decides between 0 and out of
+		 * range, whatever the digits (a token has far fewer than 10^9
+		 * of them): saturate rather than overflow.
+		 */
 		for (; p < end && *p >= '0' && *p <= '9'; p++)
-			if ((exp = exp * 10 + (*p - '0')) > 100)
-				return -1;	/* far out of range anyway */
-		if (eneg)
-			exp = -exp;
+			if (exp < 1000000000)
+				exp = exp * 10 + (*p - '0');
 	}
 	if (p != end)
 		return -1;
-	/* The value is D * 10^e with D = int digits then fraction digits. */
-	while (ilen > 1 && *ip == '0') {	/* leading zeros carry nothing */
-		ip++;
-		ilen--;
+	nd = d->ilen + d->flen;
+	for (d->first = 0; d->first < nd && digit_at(d, d->first) == '0';
+	    d->first++)
+		;
+	if (d->first == nd) {
+		d->first = d->last = 0;
+		return 0;
 	}
-	if (ilen + flen >= sizeof(digits))
-		flen = sizeof(digits) - 1 - ilen;	/* beyond any rounding */
-	if (ilen >= sizeof(digits))
+	for (d->last = nd; digit_at(d, d->last - 1) == '0'; d->last--)
+		;
+	d->e = (eneg ? -exp : exp) - (long long)d->flen +
+	    (long long)(nd - d->last);
+	return 0;
+}
+
+int
+cvx_epoch_ms_to_us(const char *tok, size_t n, int64_t *us)
+{
+	struct digits d;
+	size_t first, last, nd, i, k;
+	long long e;
+	bool up;
+	char r;
+	uint64_t v = 0;
+
+	if (read_digits(tok, n, &d) != 0)
 		return -1;
-	memcpy(digits, ip, ilen);
-	if (flen)
-		memcpy(digits + ilen, fp, flen);
-	nd = ilen + flen;
-	e = exp - (long)flen + 3;		/* milliseconds to microseconds */
+	if (d.first == d.last) {
+		*us = 0;
+		return 0;
+	}
+	/*
+	 * The value is D * 10^(e+3) microseconds, exactly: no digit is
+	 * dropped, so a tie is a tie only when nothing nonzero follows the
+	 * 5, however far.
+	 */
+	first = d.first;
+	last = d.last;
+	e = d.e + 3;
+	nd = last - first;
 	if (e >= 0) {
-		keep = nd;
-	} else if ((size_t)-e >= nd) {
-		keep = 0;
-	} else
-		keep = nd - (size_t)-e;
-	for (i = 0; i < keep; i++) {
-		if (v > (UINT64_MAX - 9) / 10)
+		/* D >= 10^(nd-1): 20 digits or more is beyond int64. */
+		if ((long long)nd + e > 19)
 			return -1;
-		v = v * 10 + (uint64_t)(digits[i] - '0');
-	}
-	for (; e > 0; e--) {
-		if (v > UINT64_MAX / 10)
+		for (i = first; i < last; i++)
+			v = v * 10 + (uint64_t)(digit_at(&d, i) - '0');
+		for (; e > 0; e--)
+			v *= 10;
+	} else {
+		/* k digits right of the microsecond; round half to even. */
+		k = (size_t)-e < nd ? (size_t)-e : nd + 1;
+		if (nd - (k <= nd ? k : nd) > 19)
 			return -1;
-		v *= 10;
+		if (k <= nd) {
+			for (i = first; i < last - k; i++)
+				v = v * 10 + (uint64_t)(digit_at(&d, i) - '0');
+			/* r, then more digits iff k > 1 (no trailing 0). */
+			r = digit_at(&d, last - k);
+			up = r > '5' || (r == '5' && (k > 1 || (v & 1)));
+		} else if ((size_t)-e == nd) {
+			/* 0.Dddd: the first digit rounds. */
+			r = digit_at(&d, first);
+			up = r > '5' || (r == '5' && nd > 1);
+		} else
+			up = false;	/* below half a microsecond */
+		v += up;
 	}
-	/* Round half to even on the exact decimal rest. */
-	up = false;
-	if (keep < nd && (size_t)-e <= nd) {
-		if (digits[keep] > '5')
-			up = true;
-		else if (digits[keep] == '5') {
-			for (i = keep + 1; i < nd && digits[i] == '0'; i++)
-				;
-			odd = (v & 1) != 0;
-			up = i < nd || odd;
-		}
-	}
-	if (up)
-		v++;
 	if (v > (uint64_t)INT64_MAX)
 		return -1;
-	*us = neg ? -(int64_t)v : (int64_t)v;
+	*us = d.neg ? -(int64_t)v : (int64_t)v;
+	return 0;
+}
+
+int
+cvx_number_integer(struct cvx_buf *out, const char *tok, size_t n)
+{
+	struct digits d;
+	long long e;
+	size_t i;
+
+	if (read_digits(tok, n, &d) != 0)
+		return -1;
+	if (d.first == d.last) {
+		cvx_buf_addc(out, '0');		/* -0.0 too: int has no -0 */
+		return 0;
+	}
+	/* A fraction, or beyond any integer column (int8: 19 digits). */
+	if (d.e < 0 || (long long)(d.last - d.first) + d.e > 19)
+		return -1;
+	if (d.neg)
+		cvx_buf_addc(out, '-');
+	for (i = d.first; i < d.last; i++)
+		cvx_buf_addc(out, digit_at(&d, i));
+	for (e = d.e; e > 0; e--)
+		cvx_buf_addc(out, '0');
 	return 0;
 }
 
@@ -130,13 +204,18 @@ civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 int
 cvx_format_time(struct cvx_buf *out, int64_t us, enum cvx_time_kind kind)
 {
-	/* 0001-01-01 and 10000-01-01 in microseconds since 1970. */
-	const int64_t lo = -62135596800000000LL, hi = 253402300800000000LL;
+	/*
+	 * 4713-01-01 BC in microseconds since 1970: about the start of
+	 * PostgreSQL's own range (docs, Date/Time Types), whose input
+	 * function has the last word at its edges.  Its end, 294276 AD, is
+	 * past every int64 (294247 AD).
+	 */
+	const int64_t lo = -210863520000000000LL;
 	const int64_t day = 86400000000LL;
 	int64_t days, rem, y;
 	unsigned m, d;
 
-	if (us < lo || us >= hi)
+	if (us < lo)
 		return -1;
 	days = us / day;
 	rem = us % day;
@@ -145,15 +224,20 @@ cvx_format_time(struct cvx_buf *out, int64_t us, enum cvx_time_kind kind)
 		days--;
 	}
 	civil_from_days(days, &y, &m, &d);
-	cvx_buf_printf(out, "%04lld-%02u-%02u", (long long)y, m, d);
-	if (kind == CVX_TIME_DATE)
-		return 0;
-	cvx_buf_printf(out, " %02lld:%02lld:%02lld.%06lld",
-	    (long long)(rem / 3600000000LL),
-	    (long long)(rem / 60000000LL % 60),
-	    (long long)(rem / 1000000LL % 60), (long long)(rem % 1000000LL));
-	if (kind == CVX_TIME_TIMESTAMPTZ)
-		cvx_buf_adds(out, "+00");
+	/* Year 0 is 1 BC: ISO input takes a positive year and " BC". */
+	cvx_buf_printf(out, "%04lld-%02u-%02u", (long long)(y > 0 ? y : 1 - y),
+	    m, d);
+	if (kind != CVX_TIME_DATE) {
+		cvx_buf_printf(out, " %02lld:%02lld:%02lld.%06lld",
+		    (long long)(rem / 3600000000LL),
+		    (long long)(rem / 60000000LL % 60),
+		    (long long)(rem / 1000000LL % 60),
+		    (long long)(rem % 1000000LL));
+		if (kind == CVX_TIME_TIMESTAMPTZ)
+			cvx_buf_adds(out, "+00");
+	}
+	if (y <= 0)
+		cvx_buf_adds(out, " BC");
 	return 0;
 }
 

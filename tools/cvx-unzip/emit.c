@@ -6,7 +6,7 @@
 
 /* Stream one entry to the writer, to its end (so its CRC-32 is checked). */
 static void
-feed(struct reader *r, struct job *j)
+feed(struct cvx_export_reader *r, struct job *j)
 {
 	struct slot *c;
 	bool first = true, last;
@@ -17,7 +17,7 @@ feed(struct reader *r, struct job *j)
 		c->job = j;
 		c->first = first;
 		first = false;
-		while (c->len < CVX_IOSIZE && (got = reader_read(r,
+		while (c->len < CVX_IOSIZE && (got = cvx_export_read(r,
 		    c->buf + c->len, CVX_IOSIZE - c->len)) > 0)
 			c->len += got;
 		c->last = last = got == 0;
@@ -25,16 +25,27 @@ feed(struct reader *r, struct job *j)
 	} while (!last);
 }
 
-int
-emit(struct export *x, const size_t *order, size_t n)
+/*
+ * A reading error while the writer runs (cvx_export_fail): through fail,
+ * behind the chunks already read.
+ */
+static void __attribute__((noreturn))
+read_failed(const char *msg)
 {
-	struct walker w;
+	fail("%s", msg);
+}
+
+int
+emit(struct cvx_export *x, const size_t *order, size_t n)
+{
+	struct cvx_export_walker w;
 	struct job *jobs = cvx_calloc(n + 1, sizeof(*jobs));
 	struct cvx_table *t;
 	size_t k;
 	int rval;
 
-	walk_start(&w, x);
+	cvx_walker_start(&w, x);
+	cvx_export_on_fail(read_failed);
 	writer_start(x->input);
 	for (k = 0; k < n; k++) {
 		t = &x->cat.t[order[k]];
@@ -42,9 +53,9 @@ emit(struct export *x, const size_t *order, size_t n)
 			continue;
 		jobs[k].entry = x->e[t->docs].name;
 		cvx_tag_build(&jobs[k].tag, t->name, t->component);
-		feed(walk_to(&w, t->docs), &jobs[k]);
+		feed(cvx_walker_to(&w, t->docs), &jobs[k]);
 	}
-	walk_end(&w);
+	cvx_walker_end(&w);
 	rval = writer_finish();
 	for (k = 0; k < n; k++)
 		cvx_buf_free(&jobs[k].tag);

@@ -30,7 +30,23 @@ static struct {
 	struct cvx_buf carry;	/* a line cut by a chunk boundary */
 	uint64_t lineno;
 	const char *input;
+	struct cvx_buf label;	/* the table, for the progress line */
 } q = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
+
+/* The progress line names the table: its entry without documents.jsonl. */
+static void
+progress_label(const char *entry)
+{
+	size_t n = strlen(entry), suffix = sizeof("/documents.jsonl") - 1;
+
+	if (!cvx_progress_on())
+		return;
+	if (n > suffix && strcmp(entry + n - suffix, "/documents.jsonl") == 0)
+		n -= suffix;
+	cvx_buf_reset(&q.label);
+	cvx_buf_add(&q.label, entry, n);
+	cvx_progress_label(q.label.p);
+}
 
 /* Check one line (cvx_export_line: the importer's rules) and write it. */
 static void
@@ -61,14 +77,15 @@ put_chunk(struct slot *c)
 	if (c->first) {
 		q.lineno = 0;
 		cvx_buf_reset(&q.carry);
+		progress_label(c->job->entry);
 	}
 	if (q.carry.len > 0 && p < end) {
 		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
 			nl = end;
-		if (q.carry.len + (size_t)(nl - p) > MAX_LINE)
+		if (q.carry.len + (size_t)(nl - p) > CVX_LINE_MAX)
 			cvx_die("%s: %s: line %ju: longer than %d bytes",
 			    q.input, c->job->entry, (uintmax_t)q.lineno + 1,
-			    MAX_LINE);
+			    CVX_LINE_MAX);
 		cvx_buf_add(&q.carry, p, (size_t)(nl - p));
 		if (nl == end)
 			goto last;
@@ -90,6 +107,7 @@ last:
 		put_line(c->job, q.carry.p, q.carry.len);
 		cvx_buf_reset(&q.carry);
 	}
+	cvx_progress_tick(c->len, 0);
 }
 
 /* The writing thread: chunks in order until the end or an error. */
@@ -177,6 +195,8 @@ writer_finish(void)
 	for (i = 0; i < NSLOTS; i++)
 		free(q.s[i].buf);
 	cvx_buf_free(&q.carry);
+	cvx_progress_label(NULL);	/* the last line: the whole stream */
+	cvx_buf_free(&q.label);
 	return cvx_out_close(&q.out);
 }
 

@@ -28,7 +28,7 @@ struct ztable {
 	char	*component;	/* "" or "a/b" */
 	char	*name;
 	char	*ident;		/* "name" or "a/b:name" (the stream's) */
-	char	*qname;		/* "name" or "a/b/name": what -t matches */
+	char	*qname;		/* "name" or "a/b:name" (the identity): what -t/-x match */
 	uint32_t number;	/* 0 until known */
 	enum znum_from from;
 	uint64_t from_line;	/* the line whose _id gave the number */

@@ -8,6 +8,7 @@
 #include <fnmatch.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,15 +21,33 @@
 #define OPT_NUMBERS	257
 #define OPT_NUMBERS_OUT	258
 
-static const char usage[] =
-    "usage: cvx-zip [-n] [-o file] [-t tables] [--int64 fields]\n"
-    "               [--table-numbers file] [--table-numbers-out file]"
-    " [stream]\n";
+/* The usage text, as in the man page's SYNOPSIS. */
+#define USAGE \
+    "usage: cvx-zip [-n] [-o file] [-t tables] [-x tables] [--int64 fields]\n" \
+    "               [--table-numbers file] [--table-numbers-out file]" \
+    " [stream]\n"
+static const char usage[] = USAGE;
+/* -h: the usage, one line per option, and where the rest is. */
+static const char help[] = USAGE
+    "  -n, --dry-run                check only, write nothing\n"
+    "  -o, --output FILE            write the ZIP to FILE (atomically)\n"
+    "  -t, --tables LIST            only tables matching these globs\n"
+    "  -x, --exclude LIST           leave out tables matching these"
+    " globs\n"
+    "      --int64 FIELDS           keep these table.field integers as"
+    " int64\n"
+    "      --table-numbers FILE     table numbers from a _tables file\n"
+    "      --table-numbers-out FILE write the numbers used to FILE\n"
+    "  -h, --help                   this help\n"
+    "  -V, --version                the version\n"
+    "see cvx-zip(1)\n";
 
 static bool opt_dry;		/* -n: check only, write nothing */
 static const char *opt_out;	/* -o: the ZIP; NULL: stdout */
 static char **opt_tables;	/* -t patterns; NULL: every table */
 static size_t opt_ntables;
+static char **opt_exclude;	/* -x patterns */
+static size_t opt_nexclude;
 static const char *opt_numbers;	/* --table-numbers */
 static const char *opt_numbers_out; /* --table-numbers-out */
 static struct zopts opts;	/* --int64 */
@@ -116,18 +135,18 @@ publish_out(void)
 	free(copy);
 }
 
-/* Is the table qname selected by -t? */
+/* Is the table qname selected by -t and not left out by -x? */
 static bool
 selected(const char *qname)
 {
 	size_t i;
+	bool in = opt_tables == NULL;
 
-	if (opt_tables == NULL)
-		return true;
-	for (i = 0; i < opt_ntables; i++)
-		if (fnmatch(opt_tables[i], qname, FNM_PATHNAME) == 0)
-			return true;
-	return false;
+	for (i = 0; i < opt_ntables && !in; i++)
+		in = fnmatch(opt_tables[i], qname, FNM_PATHNAME) == 0;
+	for (i = 0; i < opt_nexclude && in; i++)
+		in = fnmatch(opt_exclude[i], qname, FNM_PATHNAME) != 0;
+	return in;
 }
 
 /*
@@ -264,6 +283,7 @@ main(int argc, char *argv[])
 		{ "table-numbers-out", required_argument, NULL,
 		    OPT_NUMBERS_OUT },
 		{ "tables",	required_argument,	NULL, 't' },
+		{ "exclude",	required_argument,	NULL, 'x' },
 		{ "version",	no_argument,		NULL, 'V' },
 		{ NULL,		0,			NULL, 0 }
 	};
@@ -272,11 +292,14 @@ main(int argc, char *argv[])
 	int ch;
 
 	cvx_stderr_lines();
-	while ((ch = getopt_long(argc, argv, "hno:t:V", longopts, NULL)) !=
+	/* Past ulimit -f, a failed write (message, no file at -o), not a
+	 * silent death that leaves the temporary file behind. */
+	signal(SIGXFSZ, SIG_IGN);
+	while ((ch = getopt_long(argc, argv, "hno:t:Vx:", longopts, NULL)) !=
 	    -1) {
 		switch (ch) {
 		case 'h':
-			cvx_usage_help(usage);
+			cvx_usage_help(help);
 		case 'n':
 			opt_dry = true;
 			break;
@@ -285,6 +308,9 @@ main(int argc, char *argv[])
 			break;
 		case 't':
 			add_patterns(&opt_tables, &opt_ntables, "-t", optarg);
+			break;
+		case 'x':
+			add_patterns(&opt_exclude, &opt_nexclude, "-x", optarg);
 			break;
 		case 'V':
 			printf("cvx-zip %s\n", CVX_VERSION);
@@ -339,6 +365,9 @@ main(int argc, char *argv[])
 	for (i = 0; i < opt_ntables; i++)
 		free(opt_tables[i]);
 	free(opt_tables);
+	for (i = 0; i < opt_nexclude; i++)
+		free(opt_exclude[i]);
+	free(opt_exclude);
 	for (i = 0; i < opts.nint64; i++)
 		free(opts.int64[i]);
 	free(opts.int64);

@@ -107,7 +107,7 @@ zcat_add(struct zcat *c, const char *component, const char *name)
 	t->ident = cvx_strdup(b.p);
 	cvx_buf_reset(&b);
 	if (*component != '\0')
-		cvx_buf_printf(&b, "%s/%s", component, name);
+		cvx_buf_printf(&b, "%s:%s", component, name);
 	else
 		cvx_buf_adds(&b, name);
 	t->qname = cvx_strdup(b.p);
@@ -159,25 +159,6 @@ number_owner(const struct zcat *c, const char *comp, uint32_t num)
 	return NULL;
 }
 
-/* A JSON string member of a _tables line, decoded into out; 0 if absent. */
-static int
-get_string(const char *line, size_t len, const char *key,
-    struct cvx_buf *out)
-{
-	struct cvx_json_error e;
-	const char *v;
-	size_t vn;
-	int rc;
-
-	cvx_buf_reset(out);
-	if ((rc = cvx_json_get(line, len, key, strlen(key), &v, &vn, &e)) <= 0)
-		return rc;
-	if (*v != '"' || cvx_json_unescape(v + 1, vn - 2, out,
-	    CVX_NUL_REJECT) != 0)
-		return -1;
-	return 1;
-}
-
 void
 znum_read(struct zcat *c, const char *path)
 {
@@ -185,9 +166,9 @@ znum_read(struct zcat *c, const char *path)
 	struct cvx_buf name = { 0 }, comp = { 0 }, id = { 0 };
 	struct cvx_json_error e;
 	struct ztable *t, *o;
-	const char *line, *v;
-	size_t len, vn;
-	uint64_t num;
+	const char *line;
+	size_t len;
+	uint32_t num;
 	bool nl;
 	int fd, rc;
 
@@ -197,28 +178,12 @@ znum_read(struct zcat *c, const char *path)
 	while ((rc = cvx_lines_next(&r, &line, &len, &nl)) == 1) {
 		if (len > 0 && line[len - 1] == '\r')
 			len--;
-		if (cvx_json_scan_object(line, len, NULL, NULL, &e) != 0)
-			cvx_die("%s: line %ju: %s", path, (uintmax_t)r.lineno,
-			    e.msg);
-		if (get_string(line, len, "name", &name) != 1 ||
-		    !zip_is_identifier(name.p, name.len) || name.p[0] == '_')
+		if (cvx_tables_line(line, len, &name, &comp, &num, &e) != 0)
+			cvx_die("%s: line %ju, byte %zu: %s", path,
+			    (uintmax_t)r.lineno, e.offset + 1, e.msg);
+		if (!zip_is_identifier(name.p, name.len) || name.p[0] == '_')
 			cvx_die("%s: line %ju: \"name\" is not a user table"
 			    " name", path, (uintmax_t)r.lineno);
-		if ((rc = get_string(line, len, "component", &comp)) < 0)
-			cvx_die("%s: line %ju: \"component\" is not a"
-			    " string", path, (uintmax_t)r.lineno);
-		/* The importer reads id as f64 and casts it to u32
-		 * (snapshot_import/mod.rs): 10001.0 is 10001 too. */
-		if (cvx_json_get(line, len, "id", 2, &v, &vn, &e) != 1)
-			cvx_die("%s: line %ju: no \"id\"", path,
-			    (uintmax_t)r.lineno);
-		cvx_buf_reset(&id);
-		cvx_buf_add(&id, v, vn);
-		if (id.len > 2 && memcmp(id.p + id.len - 2, ".0", 2) == 0)
-			id.p[id.len -= 2] = '\0';
-		if (cvx_parse_uint(id.p, UINT32_MAX, &num) != 0 || num == 0)
-			cvx_die("%s: line %ju: \"id\" is not a table number"
-			    " from 1 to 4294967295", path, (uintmax_t)r.lineno);
 		cvx_buf_reset(&id);
 		if (comp.len > 0)
 			cvx_buf_printf(&id, "%s:%s", comp.p, name.p);
@@ -227,13 +192,12 @@ znum_read(struct zcat *c, const char *path)
 		if (zcat_find(c, id.p, id.len) != NULL)
 			cvx_die("%s: line %ju: table %s listed twice", path,
 			    (uintmax_t)r.lineno, id.p);
-		if ((o = number_owner(c, comp.len ? comp.p : "",
-		    (uint32_t)num)) != NULL)
+		if ((o = number_owner(c, comp.len ? comp.p : "", num)) != NULL)
 			cvx_die("%s: line %ju: number %ju given to %s and %s",
 			    path, (uintmax_t)r.lineno, (uintmax_t)num,
 			    o->ident, id.p);
 		t = zcat_add(c, comp.len ? comp.p : "", name.p);
-		t->number = (uint32_t)num;
+		t->number = num;
 		t->from = ZNUM_FILE;
 	}
 	if (rc < 0)

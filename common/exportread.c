@@ -1,24 +1,50 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * input.c: the export being read, a ZIP or an extracted folder: opening
- * it, pass 0 that catalogues its entries, and reading an entry's bytes.
+ * exportread.c: the export being read, a ZIP or an extracted folder
+ * (cvx-unzip, cvx-schema): opening it, pass 0 that catalogues its entries,
+ * and reading an entry's bytes.
  */
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "cvx-unzip.h"
+#include "cvx.h"
+
+/* Where a reading error goes once the tool has set one (NULL: cvx_die). */
+static void (*fail_hook)(const char *msg);
+
+void
+cvx_export_on_fail(void (*fn)(const char *msg))
+{
+	fail_hook = fn;
+}
+
+void
+cvx_export_fail(const char *fmt, ...)
+{
+	char msg[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (fail_hook != NULL)
+		fail_hook(msg);
+	cvx_die("%s", msg);
+}
 
 /* Append an entry; returns its index. */
 static size_t
-add_entry(struct export *x, const char *name, int64_t size)
+add_entry(struct cvx_export *x, const char *name, int64_t size)
 {
-	struct entry *e;
+	struct cvx_export_entry *e;
 
 	if (x->ne == x->cape) {
 		x->cape = x->cape ? 2 * x->cape : 64;
@@ -32,12 +58,12 @@ add_entry(struct export *x, const char *name, int64_t size)
 }
 
 size_t
-reader_read(struct reader *r, char *buf, size_t n)
+cvx_export_read(struct cvx_export_reader *r, char *buf, size_t n)
 {
 	ssize_t got;
 
 	if (r->z != NULL)
-		return zip_read(r->z, r->name, buf, n);
+		return cvx_zip_read(r->z, r->name, buf, n);
 	if (r->fd < 0) {
 		struct cvx_buf path = {0};
 
@@ -45,11 +71,12 @@ reader_read(struct reader *r, char *buf, size_t n)
 		r->fd = open(path.p, O_RDONLY | O_CLOEXEC);
 		cvx_buf_free(&path);
 		if (r->fd < 0)
-			fail("%s: %s: %s", r->x->input, r->name,
+			cvx_export_fail("%s: %s: %s", r->x->input, r->name,
 			    strerror(errno));
 	}
 	if ((got = cvx_read_full(r->fd, buf, n)) < 0)
-		fail("%s: %s: %s", r->x->input, r->name, strerror(errno));
+		cvx_export_fail("%s: %s: %s", r->x->input, r->name,
+		    strerror(errno));
 	return (size_t)got;
 }
 
@@ -57,23 +84,24 @@ reader_read(struct reader *r, char *buf, size_t n)
 
 /* Read a whole small entry into b (to its end, so its CRC is checked). */
 static void
-read_small(struct reader *r, struct cvx_buf *b)
+read_small(struct cvx_export_reader *r, struct cvx_buf *b)
 {
 	size_t got;
 
 	do {
 		cvx_buf_grow(b, 65536);
-		got = reader_read(r, b->p + b->len, 65536);
+		got = cvx_export_read(r, b->p + b->len, 65536);
 		b->len += got;
 		b->p[b->len] = '\0';
-		if (b->len > MAX_LINE)
+		if (b->len > CVX_LINE_MAX)
 			cvx_die("%s: %s: too large", r->x->input, r->name);
 	} while (got > 0);
 }
 
 /* Record a component's _tables/documents.jsonl lines (§5). */
 static void
-read_tables(struct reader *r, const char *component, struct export *x)
+read_tables(struct cvx_export_reader *r, const char *component,
+    struct cvx_export *x)
 {
 	struct cvx_buf b = {0};
 	struct cvx_json_error e;
@@ -101,13 +129,13 @@ read_tables(struct reader *r, const char *component, struct export *x)
  * checked (libarchive checks it at the entry's end).  Returns the bytes.
  */
 static int64_t
-drain(struct reader *r)
+drain(struct cvx_export_reader *r)
 {
 	char *buf = cvx_malloc(65536);
 	int64_t total = 0;
 	size_t got;
 
-	while ((got = reader_read(r, buf, 65536)) > 0)
+	while ((got = cvx_export_read(r, buf, 65536)) > 0)
 		total += (int64_t)got;
 	free(buf);
 	return total;
@@ -119,13 +147,13 @@ drain(struct reader *r)
  * first bytes are kept, the rest is drained for the CRC-32.
  */
 static enum cvx_encoding
-read_encoding(struct reader *r)
+read_encoding(struct cvx_export_reader *r)
 {
 	char head[17];
 	size_t len = 0, got;
 	int64_t total;
 
-	while (len < sizeof(head) - 1 && (got = reader_read(r, head + len,
+	while (len < sizeof(head) - 1 && (got = cvx_export_read(r, head + len,
 	    sizeof(head) - 1 - len)) > 0)
 		len += got;
 	head[len] = '\0';
@@ -145,9 +173,9 @@ read_encoding(struct reader *r)
  * CRC-32 of each is checked even though it is never written.
  */
 static void
-catalog_entry(struct export *x, size_t i, struct reader *r)
+catalog_entry(struct cvx_export *x, size_t i, struct cvx_export_reader *r)
 {
-	struct entry *e = &x->e[i];
+	struct cvx_export_entry *e = &x->e[i];
 	struct cvx_entry_name en;
 	struct cvx_table *t;
 
@@ -190,29 +218,29 @@ catalog_entry(struct export *x, size_t i, struct reader *r)
 
 /* Pass 0 over a ZIP: every header, and the small entries' data. */
 static void
-scan_zip(struct export *x)
+scan_zip(struct cvx_export *x)
 {
-	struct zip z = {0};
-	struct reader r = { x, NULL, &z, -1 };
+	struct cvx_zip z = {0};
+	struct cvx_export_reader r = { x, NULL, &z, -1 };
 	const char *name;
 	int64_t size;
 	size_t i;
 
-	zip_open(&z, x);
-	while ((name = zip_next(&z, &size)) != NULL) {
+	cvx_zip_open(&z, x);
+	while ((name = cvx_zip_next(&z, &size)) != NULL) {
 		i = add_entry(x, name, size);
 		r.name = x->e[i].name;
 		catalog_entry(x, i, &r);
 	}
-	zip_close(&z);
+	cvx_zip_close(&z);
 }
 
 /* cvx_export_walk callback: add a folder's file as an entry. */
 static void
 add_file(void *ctx, const char *rel, const struct stat *st)
 {
-	struct export *x = ctx;
-	struct reader r = { x, NULL, NULL, -1 };
+	struct cvx_export *x = ctx;
+	struct cvx_export_reader r = { x, NULL, NULL, -1 };
 	size_t i;
 
 	i = add_entry(x, rel, S_ISREG(st->st_mode) ? st->st_size : -1);
@@ -227,7 +255,7 @@ add_file(void *ctx, const char *rel, const struct stat *st)
 }
 
 void
-export_open(struct export *x, const char *path)
+cvx_export_open(struct cvx_export *x, const char *path)
 {
 	struct stat st;
 	int fd;
@@ -242,11 +270,11 @@ export_open(struct export *x, const char *path)
 		(void)close(fd);
 		x->dir = path;
 	} else
-		zip_input(x, fd, &st);
+		cvx_zip_input(x, fd, &st);
 }
 
 void
-export_scan(struct export *x)
+cvx_export_scan(struct cvx_export *x)
 {
 	/* Each file of a folder is named by its relative path, so it is
 	 * classified exactly as a ZIP entry of that name. */
@@ -257,7 +285,7 @@ export_scan(struct export *x)
 }
 
 void
-export_free(struct export *x)
+cvx_export_free(struct cvx_export *x)
 {
 	size_t i;
 
@@ -272,7 +300,7 @@ export_free(struct export *x)
 /* ---- later passes: the selected tables' entries ----------------------- */
 
 void
-walk_start(struct walker *w, struct export *x)
+cvx_walker_start(struct cvx_export_walker *w, struct cvx_export *x)
 {
 	memset(w, 0, sizeof(*w));
 	w->x = x;
@@ -280,8 +308,8 @@ walk_start(struct walker *w, struct export *x)
 	w->r.fd = -1;
 }
 
-struct reader *
-walk_to(struct walker *w, long i)
+struct cvx_export_reader *
+cvx_walker_to(struct cvx_export_walker *w, long i)
 {
 	if (w->r.fd >= 0)
 		(void)close(w->r.fd);
@@ -291,15 +319,29 @@ walk_to(struct walker *w, long i)
 	w->r.z = NULL;
 	if (w->x->dir != NULL)
 		return &w->r;
-	zip_seek(&w->z, i, w->r.name);
+	cvx_zip_seek(&w->z, i, w->r.name);
 	w->r.z = &w->z;
 	return &w->r;
 }
 
 void
-walk_end(struct walker *w)
+cvx_walker_end(struct cvx_export_walker *w)
 {
 	if (w->r.fd >= 0)
 		(void)close(w->r.fd);
-	zip_close(&w->z);
+	cvx_zip_close(&w->z);
+}
+
+void
+cvx_export_require(const struct cvx_export *x)
+{
+	size_t i;
+
+	for (i = 0; i < x->ne; i++)
+		if (x->e[i].kind == CVX_ENTRY_TABLES ||
+		    x->e[i].kind == CVX_ENTRY_DOCUMENTS)
+			return;
+	cvx_export_fail("%s: not a Convex snapshot export: no"
+	    " _tables/documents.jsonl and no <table>/documents.jsonl",
+	    x->input);
 }

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * zip.c: the ZIP input, through libarchive's seekable reader: a pipe
+ * exportzip.c: an export's ZIP, through libarchive's seekable reader
+ * (the one file of common/ that calls a library: only the tools that read
+ * an export pull it from libcvx.a, and they link libarchive): a pipe
  * spooled to a file, passes over the central directory, entry data with
  * its CRC-32 checked, and libarchive's errors in our words.
  */
@@ -15,7 +17,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
-#include "cvx-unzip.h"
+#include "cvx.h"
 
 /* First read after a seek: small, so walking headers reads little. */
 #define SMALL_READ	(16 * 1024)
@@ -50,7 +52,7 @@ la_msg(struct archive *a)
 static la_ssize_t
 src_read(struct archive *a, void *v, const void **out)
 {
-	struct zip *z = v;
+	struct cvx_zip *z = v;
 	size_t want = z->blk;
 	ssize_t r;
 
@@ -76,7 +78,7 @@ src_read(struct archive *a, void *v, const void **out)
 static la_int64_t
 src_seek(struct archive *a, void *v, la_int64_t off, int whence)
 {
-	struct zip *z = v;
+	struct cvx_zip *z = v;
 	int64_t to;
 
 	(void)a;
@@ -97,7 +99,7 @@ src_seek(struct archive *a, void *v, la_int64_t off, int whence)
 static la_int64_t
 src_skip(struct archive *a, void *v, la_int64_t req)
 {
-	struct zip *z = v;
+	struct cvx_zip *z = v;
 
 	(void)a;
 	if (req > z->x->size - z->at)
@@ -122,6 +124,8 @@ spool(const char *input, const char *tmpdir, int fd, int t)
 	ssize_t r;
 	char *buf = cvx_malloc(CVX_IOSIZE);
 
+	/* A pipe's size is unknown: bytes and rate only (cvx-unzip). */
+	cvx_progress_phase("spooling the pipe to a file", 0, false);
 	while ((r = read(fd, buf, CVX_IOSIZE)) != 0) {
 		if (r < 0) {
 			if (errno == EINTR)
@@ -132,14 +136,16 @@ spool(const char *input, const char *tmpdir, int fd, int t)
 			cvx_die("%s: spooling to %s: %s", input, tmpdir,
 			    strerror(errno));
 		total += r;
+		cvx_progress_tick((uint64_t)r, 0);
 	}
+	cvx_progress_end();
 	free(buf);
 	return total;
 }
 
 /* Read up to n bytes at off in the ZIP; returns fewer only at its end. */
 static size_t
-zip_pread(struct export *x, char *buf, size_t n, int64_t off)
+zip_pread(struct cvx_export *x, char *buf, size_t n, int64_t off)
 {
 	size_t got = 0;
 	ssize_t r;
@@ -160,7 +166,7 @@ zip_pread(struct export *x, char *buf, size_t n, int64_t off)
 
 /* The line number of the line starting at off: 1 + the newlines before. */
 static uint64_t
-line_at(struct export *x, int64_t off)
+line_at(struct cvx_export *x, int64_t off)
 {
 	char *buf = cvx_malloc(CVX_IOSIZE), *p, *end;
 	uint64_t lineno = 1;
@@ -188,7 +194,7 @@ line_at(struct export *x, int64_t off)
  * downstream").  The abort line is the first line or the last one.
  */
 static void
-upstream_check(struct export *x)
+upstream_check(struct cvx_export *x)
 {
 	char *buf = cvx_malloc(ABORT_SPAN), *nl;
 	size_t n, start;
@@ -216,7 +222,14 @@ out:
 }
 
 void
-zip_input(struct export *x, int fd, const struct stat *st)
+cvx_zip_input(struct cvx_export *x, int fd, const struct stat *st)
+{
+	cvx_zip_input_head(x, fd, st, NULL, 0);
+}
+
+void
+cvx_zip_input_head(struct cvx_export *x, int fd, const struct stat *st,
+    const char *head, size_t n)
 {
 	struct cvx_buf tmpdir = {0};
 	int t;
@@ -225,12 +238,16 @@ zip_input(struct export *x, int fd, const struct stat *st)
 		x->fd = fd;
 		if ((x->base = lseek(fd, 0, SEEK_CUR)) < 0)
 			x->base = 0;
+		x->base = x->base >= (off_t)n ? x->base - (off_t)n : 0;
 		x->size = st->st_size - x->base;
 	} else {
 		if ((t = cvx_tmpfile(NULL, &tmpdir)) < 0)
 			cvx_die("%s: %s", tmpdir.p, strerror(errno));
 		cvx_pipe_grow(fd);
-		x->size = spool(x->input, tmpdir.p, fd, t);
+		if (n > 0 && cvx_write_all(t, head, n) != 0)
+			cvx_die("%s: spooling to %s: %s", x->input, tmpdir.p,
+			    strerror(errno));
+		x->size = (int64_t)n + spool(x->input, tmpdir.p, fd, t);
 		cvx_buf_free(&tmpdir);
 		if (fd != 0)
 			(void)close(fd);
@@ -245,7 +262,7 @@ zip_input(struct export *x, int fd, const struct stat *st)
 /* ---- passes over the entries ------------------------------------------ */
 
 void
-zip_open(struct zip *z, struct export *x)
+cvx_zip_open(struct cvx_zip *z, struct cvx_export *x)
 {
 	struct archive *a;
 
@@ -265,14 +282,14 @@ zip_open(struct zip *z, struct export *x)
 	    archive_read_set_seek_callback(a, src_seek) != ARCHIVE_OK ||
 	    archive_read_set_skip_callback(a, src_skip) != ARCHIVE_OK ||
 	    archive_read_set_callback_data(a, z) != ARCHIVE_OK)
-		fail("%s: %.*s", x->input, LA_ERROR(a));
+		cvx_export_fail("%s: %.*s", x->input, LA_ERROR(a));
 	if (archive_read_open1(a) != ARCHIVE_OK) {
 		/* No end of central directory record: libarchive's
 		 * "Unrecognized archive format" says nothing of why. */
 		if (archive_errno(a) == LA_EFORMAT)
-			fail("%s: no ZIP central directory: truncated or not"
-			    " a ZIP", x->input);
-		fail("%s: %.*s", x->input, LA_ERROR(a));
+			cvx_export_fail("%s: no ZIP central directory:"
+			    " truncated or not a ZIP", x->input);
+		cvx_export_fail("%s: %.*s", x->input, LA_ERROR(a));
 	}
 	z->a = a;
 }
@@ -295,7 +312,7 @@ zip_name(struct archive_entry *ae)
  * the data is still checked against the central directory's CRC-32.
  */
 static struct archive_entry *
-next_header(struct zip *z, bool quiet)
+next_header(struct cvx_zip *z, bool quiet)
 {
 	struct archive_entry *ae;
 	int r;
@@ -304,9 +321,10 @@ next_header(struct zip *z, bool quiet)
 	if (r == ARCHIVE_EOF)
 		return NULL;
 	if (r < ARCHIVE_WARN && archive_errno(z->a) == LA_EFORMAT)
-		fail("%s: damaged ZIP: %.*s", z->x->input, LA_ERROR(z->a));
+		cvx_export_fail("%s: damaged ZIP: %.*s", z->x->input,
+		    LA_ERROR(z->a));
 	if (r < ARCHIVE_WARN)
-		fail("%s: %.*s", z->x->input, LA_ERROR(z->a));
+		cvx_export_fail("%s: %.*s", z->x->input, LA_ERROR(z->a));
 	if (r == ARCHIVE_WARN && !quiet)
 		warnx("%s: %s: %.*s", z->x->input, zip_name(ae),
 		    LA_ERROR(z->a));
@@ -315,7 +333,7 @@ next_header(struct zip *z, bool quiet)
 }
 
 const char *
-zip_next(struct zip *z, int64_t *size)
+cvx_zip_next(struct cvx_zip *z, int64_t *size)
 {
 	struct archive_entry *ae;
 
@@ -331,19 +349,19 @@ zip_next(struct zip *z, int64_t *size)
  * is a seek).  Its warnings were printed on pass 0.
  */
 void
-zip_seek(struct zip *z, long i, const char *name)
+cvx_zip_seek(struct cvx_zip *z, long i, const char *name)
 {
 	struct archive_entry *ae = NULL;
 
 	if (z->a == NULL || i <= z->index)
-		zip_open(z, z->x);
+		cvx_zip_open(z, z->x);
 	while (z->index < i)
 		if ((ae = next_header(z, true)) == NULL)
-			fail("%s: %s: entry missing on a second pass",
-			    z->x->input, name);
+			cvx_export_fail("%s: %s: entry missing on a second"
+			    " pass", z->x->input, name);
 	if (ae == NULL || strcmp(zip_name(ae), name) != 0)
-		fail("%s: %s: entry changed on a second pass", z->x->input,
-		    name);
+		cvx_export_fail("%s: %s: entry changed on a second pass",
+		    z->x->input, name);
 }
 
 /*
@@ -365,7 +383,7 @@ static const struct {
 
 /* Fail on a read of the current entry's data that libarchive refused. */
 static void __attribute__((noreturn))
-data_error(struct zip *z, const char *name)
+data_error(struct cvx_zip *z, const char *name)
 {
 	const char *m = la_msg(z->a);
 	size_t i;
@@ -374,16 +392,16 @@ data_error(struct zip *z, const char *name)
 		if (strncmp(m, corrupt[i].la, strlen(corrupt[i].la)) != 0)
 			continue;
 		if (corrupt[i].ours != NULL)
-			fail("%s: %s: corrupt entry: %s", z->x->input, name,
-			    corrupt[i].ours);
-		fail("%s: %s: corrupt entry: %.*s", z->x->input, name,
-		    LA_ERROR(z->a));
+			cvx_export_fail("%s: %s: corrupt entry: %s",
+			    z->x->input, name, corrupt[i].ours);
+		cvx_export_fail("%s: %s: corrupt entry: %.*s",
+		    z->x->input, name, LA_ERROR(z->a));
 	}
-	fail("%s: %s: %.*s", z->x->input, name, LA_ERROR(z->a));
+	cvx_export_fail("%s: %s: %.*s", z->x->input, name, LA_ERROR(z->a));
 }
 
 size_t
-zip_read(struct zip *z, const char *name, char *buf, size_t n)
+cvx_zip_read(struct cvx_zip *z, const char *name, char *buf, size_t n)
 {
 	la_ssize_t got;
 
@@ -394,7 +412,7 @@ zip_read(struct zip *z, const char *name, char *buf, size_t n)
 }
 
 void
-zip_close(struct zip *z)
+cvx_zip_close(struct cvx_zip *z)
 {
 	if (z->a != NULL)
 		archive_read_free(z->a);

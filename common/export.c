@@ -2,7 +2,7 @@
 /*
  * export.c: the layout of a Convex snapshot export, without libarchive:
  * what an entry name means, the table catalogue built from the entries and
- * `_tables`, and which tables a -t/-x selection emits in which order.
+ * `_tables`, and which tables a -t/-x selection picks in which order.
  * Source: convex-export-format.md §2 (names), §5 (_tables), §7 (_storage).
  */
 #include <errno.h>
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cvx-unzip.h"
+#include "cvx.h"
 
 bool
 cvx_is_identifier(const char *s, size_t n)
@@ -192,7 +192,7 @@ cvx_catalog_table(struct cvx_catalog *c, const char *component,
 	t->component = cvx_strdup(component);
 	t->name = cvx_strdup(name);
 	if (*component != '\0')
-		cvx_buf_printf(&q, "%s/%s", component, name);
+		cvx_buf_printf(&q, "%s:%s", component, name);
 	else
 		cvx_buf_adds(&q, name);
 	t->qname = q.p;
@@ -217,45 +217,25 @@ int
 cvx_catalog_tables_line(struct cvx_catalog *c, const char *component,
     const char *line, size_t len, struct cvx_json_error *e)
 {
-	const char *v;
-	size_t vlen;
-	struct cvx_buf name = {0}, num = {0};
+	struct cvx_buf name = {0}, comp = {0};
 	struct cvx_table *t;
-	char *end;
-	double d;
+	uint32_t num;
 	int r;
 
-	if ((r = cvx_json_get(line, len, "name", 4, &v, &vlen, e)) < 0)
-		return -1;
-	if (r == 0 || v[0] != '"' ||
-	    cvx_json_unescape(v + 1, vlen - 2, &name, CVX_NUL_KEEP) != 0 ||
-	    !cvx_is_identifier(name.p, name.len) || name.p[0] == '_') {
-		cvx_buf_free(&name);
-		return line_error(e, "no valid table name",
-		    r == 0 ? 0 : (size_t)(v - line));
+	r = cvx_tables_line(line, len, &name, &comp, &num, e);
+	if (r == 0 && (!cvx_is_identifier(name.p, name.len) ||
+	    name.p[0] == '_'))
+		r = line_error(e, "no valid table name", 0);
+	if (r == 0) {
+		t = cvx_catalog_table(c, component, name.p);
+		if (t->number >= 0)
+			r = line_error(e, "table listed twice", 0);
+		else
+			t->number = num;
 	}
-	if ((r = cvx_json_get(line, len, "id", 2, &v, &vlen, e)) <= 0) {
-		cvx_buf_free(&name);
-		return r < 0 ? -1 : line_error(e, "no table number", 0);
-	}
-	/* The importer reads id as f64 then u32 (§5): 10001.0 is fine. */
-	cvx_buf_add(&num, v, vlen);
-	errno = 0;
-	d = strtod(num.p, &end);
-	r = errno != 0 || *end != '\0' || d < 1 || d > 4294967295.0 ||
-	    d != (double)(long long)d;
-	cvx_buf_free(&num);
-	if (r) {
-		cvx_buf_free(&name);
-		return line_error(e, "no valid table number",
-		    (size_t)(v - line));
-	}
-	t = cvx_catalog_table(c, component, name.p);
 	cvx_buf_free(&name);
-	if (t->number >= 0)
-		return line_error(e, "table listed twice", 0);
-	t->number = (long long)d;
-	return 0;
+	cvx_buf_free(&comp);
+	return r;
 }
 
 /* Default order: component path, then listed tables by number, the

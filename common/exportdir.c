@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cvx-unzip.h"
+#include "cvx.h"
 
 /* Deepest _components nesting walked. */
 #define MAX_COMPONENT_DEPTH 32
