@@ -112,3 +112,24 @@ EOF
 	    d["usage"]["promptTokens"] if abs(d["usage"]["promptTokens"]) <= 2**53
 	    else str(d["usage"]["promptTokens"])} for d in docs]'
 }
+
+@test "example: rows from PostgreSQL with IDs and references minted, for cvx-zip" {
+	printf '%s\n' '{"name":"chats","id":10001}' '{"name":"messages","id":10002}' >tables.jsonl
+	printf '%s\n' '{"_table":"chats","id":"c1","title":"a"}' \
+	    '{"_table":"chats","id":"c2","title":"b"}' \
+	    '{"_table":"messages","id":7,"chat_id":"c2","body":"x"}' \
+	    '{"_table":"messages","id":8,"chat_id":"c1","body":"y"}' >dump.jsonl
+	cvx-jsonl-map --table-numbers tables.jsonl \
+	    'cvx_camel_keys | ._id = cvx_id(._table; .id) | .legacyId = .id
+	     | del(.id) | if .chatId then .chatId = cvx_id("chats"; .chatId)
+	     else . end' dump.jsonl | cvx-zip -o import.zip
+	# Every reference is the _id of the chat its row pointed at.
+	run -0 python3 -c '
+import json, zipfile
+z = zipfile.ZipFile("import.zip")
+chats = {json.loads(l)["legacyId"]: json.loads(l)["_id"]
+         for l in z.read("chats/documents.jsonl").splitlines()}
+msgs = [json.loads(l) for l in z.read("messages/documents.jsonl").splitlines()]
+print(sorted((m["legacyId"], m["chatId"] == chats[m["body"] == "x" and "c2" or "c1"]) for m in msgs))'
+	assert_output '[(7.0, True), (8.0, True)]'
+}

@@ -336,3 +336,29 @@ with z.open(i) as f:
 print(i.file_size, n)' "$d/big.zip"
 	assert_output "$((n * 65009)) $n"
 }
+
+@test "EXAMPLES of cvx-zip(1): a backup without its auth tables; minted IDs" {
+	local d
+	d=$(scratch)
+	cd "$d"
+	python3 "$ROOT/bench/gen-export.py" -q --messages 300 backup.zip
+	cvx-unzip -x 'auth*' backup.zip | cvx-zip --int64 '*' -o restore.zip
+	# The same documents, every _id kept, the auth tables gone.
+	diff <(cvx-unzip -x 'auth*' backup.zip | sort) <(cvx-unzip restore.zip | sort)
+	run -0 bash -c 'cvx-unzip -l restore.zip | cut -f2 | awk "/^auth/ { n++ } END { print n + 0 }"'
+	assert_output 0
+	run -0 bash -c 'cvx-unzip -l backup.zip | cut -f2 | awk "/^auth/ { n++ } END { print n + 0 }"'
+	assert_output 2
+	$CHECK restore.zip
+	# Rows from elsewhere, numbered as the target deployment numbers them.
+	cp backup.zip target-export.zip
+	printf '%s\n' '{"_table":"threads","id":1,"title":"t"}' >rows.jsonl
+	unzip -p target-export.zip _tables/documents.jsonl >tables.jsonl
+	cvx-jsonl-map --table-numbers tables.jsonl \
+	    '._id = cvx_id(._table; .id) | del(.id)' rows.jsonl |
+	    cvx-zip --table-numbers tables.jsonl -o import.zip
+	want=$(jq -r 'select(.name == "threads") | .id' tables.jsonl)
+	run -0 bash -c 'cvx-unzip import.zip | cvx-jsonl-map "{n: (._id | cvx_table_number)}"'
+	assert_output "{\"n\":$want}"
+	$CHECK import.zip
+}
