@@ -222,6 +222,14 @@ EOF
 	assert_line 'CREATE TABLE "wp:jobs" ('
 	assert_equal "$(col wp:jobs next)" \
 	    '	"next" text NOT NULL REFERENCES "wp:jobs" ("_id") DEFERRABLE INITIALLY DEFERRED'
+	# -t and -x match the identity wp:jobs, as in cvx-unzip.
+	run -0 cvx-schema -t 'wp:*' "$X"
+	assert_line 'CREATE TABLE "wp:jobs" ('
+	refute_line --partial 'CREATE TABLE "users"'
+	run -0 cvx-schema -x 'wp:*' "$X"
+	refute_line --partial 'CREATE TABLE "wp:jobs"'
+	run -1 --separate-stderr cvx-schema -t 'wp/*' "$X"
+	[[ $stderr == *"-t 'wp/*' matches no table (tables: "*"wp:jobs)"* ]] || fail "$stderr"
 }
 
 @test "the same export as a folder, a ZIP, a ZIP on a pipe: the same DDL" {

@@ -20,7 +20,7 @@ struct stable *
 schema_table(struct schema *s, const char *component, const char *name)
 {
 	struct stable *t;
-	struct cvx_buf pg = {0}, q = {0};
+	struct cvx_buf pg = {0};
 	size_t i;
 
 	for (i = 0; i < s->nt; i++)
@@ -42,17 +42,12 @@ schema_table(struct schema *s, const char *component, const char *name)
 		cvx_buf_adds(&pg, name);
 	t->pgname = pg.p;
 	t->number = -1;
-	/* What -t and -x match: cvx-unzip's qualified name. */
-	if (*component != '\0')
-		cvx_buf_printf(&q, "%s/%s", component, name);
-	else
-		cvx_buf_adds(&q, name);
+	/* -t and -x match the identity, as in every tool (README). */
 	t->out = s->inc == NULL;
 	for (i = 0; i < s->ninc && !t->out; i++)
-		t->out = fnmatch(s->inc[i], q.p, FNM_PATHNAME) == 0;
+		t->out = fnmatch(s->inc[i], t->pgname, FNM_PATHNAME) == 0;
 	for (i = 0; i < s->nexc && t->out; i++)
-		t->out = fnmatch(s->exc[i], q.p, FNM_PATHNAME) != 0;
-	cvx_buf_free(&q);
+		t->out = fnmatch(s->exc[i], t->pgname, FNM_PATHNAME) != 0;
 	return t;
 }
 

@@ -124,22 +124,19 @@ options(int argc, char *argv[])
 static void
 check_patterns(const struct schema *s)
 {
-	struct cvx_buf q = {0}, names = {0};
+	struct cvx_buf names = {0};
 	char **pat[2] = { opt_tables, opt_exclude };
 	size_t npat[2] = { opt_ntables, opt_nexclude }, i, j, k;
+	const char *id;
 
 	for (k = 0; k < 2; k++)
 		for (i = 0; i < npat[k]; i++) {
 			for (j = 0; j < s->nt; j++) {
-				cvx_buf_reset(&q);
-				if (*s->t[j].component != '\0')
-					cvx_buf_printf(&q, "%s/",
-					    s->t[j].component);
-				cvx_buf_adds(&q, s->t[j].name);
-				if (fnmatch(pat[k][i], q.p, FNM_PATHNAME) == 0)
+				id = s->t[j].pgname;
+				if (fnmatch(pat[k][i], id, FNM_PATHNAME) == 0)
 					break;
 				cvx_buf_printf(&names, "%s%s",
-				    names.len > 0 ? ", " : "", q.p);
+				    names.len > 0 ? ", " : "", id);
 			}
 			if (j == s->nt)
 				cvx_die("%s: %s '%s' matches no table (%s%s)",
@@ -149,7 +146,6 @@ check_patterns(const struct schema *s)
 				    names.p : "");
 			cvx_buf_reset(&names);
 		}
-	cvx_buf_free(&q);
 	cvx_buf_free(&names);
 }
 
