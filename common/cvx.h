@@ -193,6 +193,15 @@ int cvx_parse_uint(const char *s, uint64_t max, uint64_t *v);
  */
 int cvx_list_add(char ***v, size_t *n, const char *arg);
 
+/*
+ * Is the table identity name ("table", or "a/b:table" in a component)
+ * matched by one of the -t globs inc[0..ninc) (none: every table) and by
+ * none of the -x globs exc[0..nexc)?  fnmatch(3) with FNM_PATHNAME, so
+ * '*' does not cross '/' (README, "One flag vocabulary").
+ */
+bool cvx_table_selected(const char *name, char *const *inc, size_t ninc,
+    char *const *exc, size_t nexc);
+
 /* ---- out.c: buffered stream output and the abort line ------------------ */
 
 /*

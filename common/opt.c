@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* opt.c: reading option values, the same way in every tool. */
+#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +25,20 @@ cvx_parse_uint(const char *s, uint64_t max, uint64_t *v)
 	}
 	*v = n;
 	return 0;
+}
+
+bool
+cvx_table_selected(const char *name, char *const *inc, size_t ninc,
+    char *const *exc, size_t nexc)
+{
+	size_t i;
+	bool in = ninc == 0;
+
+	for (i = 0; i < ninc && !in; i++)
+		in = fnmatch(inc[i], name, FNM_PATHNAME) == 0;
+	for (i = 0; i < nexc && in; i++)
+		in = fnmatch(exc[i], name, FNM_PATHNAME) != 0;
+	return in;
 }
 
 int

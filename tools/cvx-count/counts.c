@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 /* counts.c: cvx-count's rows, a hash table of keys and counts. */
-#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -127,20 +126,6 @@ row_table(struct cvx_buf *b, const struct entry *e)
 	return b->p;
 }
 
-bool
-table_selected(const char *table, char *const *inc, size_t ninc,
-    char *const *exc, size_t nexc)
-{
-	size_t i;
-	bool in = ninc == 0;
-
-	for (i = 0; i < ninc && !in; i++)
-		in = fnmatch(inc[i], table, FNM_PATHNAME) == 0;
-	for (i = 0; i < nexc && in; i++)
-		in = fnmatch(exc[i], table, FNM_PATHNAME) != 0;
-	return in;
-}
-
 size_t
 counts_select(struct counts *c, size_t n, char *const *inc, size_t ninc,
     char *const *exc, size_t nexc)
@@ -153,7 +138,7 @@ counts_select(struct counts *c, size_t n, char *const *inc, size_t ninc,
 		return n;
 	c->total = 0;
 	for (i = 0; i < n; i++) {
-		if (!table_selected(row_table(&b, &c->slots[i]), inc, ninc,
+		if (!cvx_table_selected(row_table(&b, &c->slots[i]), inc, ninc,
 		    exc, nexc))
 			continue;
 		c->total += c->slots[i].n;

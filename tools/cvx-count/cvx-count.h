@@ -48,17 +48,11 @@ int entry_cmp(const void *a, const void *b);
 /* Free the rows and their keys; c is empty ({0}) again. */
 void counts_free(struct counts *c);
 
-/*
- * Is table selected by the fnmatch(3) globs inc[0..ninc) (none: every
- * table) and none of exc[0..nexc)?  FNM_PATHNAME, as cvx-unzip -t, -x.
- */
-bool table_selected(const char *table, char *const *inc, size_t ninc,
-    char *const *exc, size_t nexc);
 
 /*
  * Keep, at the front of the sorted rows c->slots[0..n) and in their
  * order, those whose table (the key up to its first tab) is selected
- * (table_selected); c->total becomes their sum.  Returns their number.
+ * (cvx_table_selected); c->total becomes their sum.  Returns their number.
  * With no globs at all nothing changes.
  */
 size_t counts_select(struct counts *c, size_t n, char *const *inc,

@@ -232,7 +232,7 @@ expect_select(char *const *inc, size_t ninc, char *const *exc, size_t nexc)
 		cvx_buf_reset(&b);
 		cvx_buf_add(&b, want.slots[i].key, tab != NULL ?
 		    (size_t)(tab - want.slots[i].key) : want.slots[i].len);
-		if (!table_selected(b.p, inc, ninc, exc, nexc))
+		if (!cvx_table_selected(b.p, inc, ninc, exc, nexc))
 			want.slots[i].n = 1;	/* as if listed with 0 */
 	}
 	cvx_buf_free(&b);

@@ -6,7 +6,6 @@
  * documents have it, and for a field of IDs the table they name (§6) and
  * the IDs themselves, so that ddl.c can tell a reference that holds.
  */
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,11 +42,8 @@ schema_table(struct schema *s, const char *component, const char *name)
 	t->pgname = pg.p;
 	t->number = -1;
 	/* -t and -x match the identity, as in every tool (README). */
-	t->out = s->inc == NULL;
-	for (i = 0; i < s->ninc && !t->out; i++)
-		t->out = fnmatch(s->inc[i], t->pgname, FNM_PATHNAME) == 0;
-	for (i = 0; i < s->nexc && t->out; i++)
-		t->out = fnmatch(s->exc[i], t->pgname, FNM_PATHNAME) != 0;
+	t->out = cvx_table_selected(t->pgname, s->inc, s->ninc, s->exc,
+	    s->nexc);
 	return t;
 }
 

@@ -139,14 +139,8 @@ publish_out(void)
 static bool
 selected(const char *qname)
 {
-	size_t i;
-	bool in = opt_tables == NULL;
-
-	for (i = 0; i < opt_ntables && !in; i++)
-		in = fnmatch(opt_tables[i], qname, FNM_PATHNAME) == 0;
-	for (i = 0; i < opt_nexclude && in; i++)
-		in = fnmatch(opt_exclude[i], qname, FNM_PATHNAME) != 0;
-	return in;
+	return cvx_table_selected(qname, opt_tables, opt_ntables,
+	    opt_exclude, opt_nexclude);
 }
 
 /*
