@@ -36,9 +36,12 @@
 #           messages, output to /dev/null
 #   pipe0, map0: pipe and map with CVX_JSONL_MAP_FAST=0 (every document
 #           through libjq), to show what the fast path changes
+#   pipet, loadt: pipe and load with cvx-pg-load --copy-format text, to
+#           show what COPY binary changes
 #
 # and prints pipe / anchor, pipe / load and map CPU / jq CPU, the rows
-# checked equal in both tables after every run.
+# checked equal in both tables after every run.  RUNS="anchor pipe load"
+# times only those (the anchor first, for the comparisons).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -98,13 +101,13 @@ if [ "${JOB:-laravel}" = projection ]; then
 	echo "export: $zip, messages: $(wc -l <"$work/messages.jsonl"), $reps runs each, interleaved"
 	echo "machine: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 	declare -A total=([pipe]=0 [anchor]=0 [load]=0 [map]=0 [jq]=0
-	    [pipe0]=0 [map0]=0)
+	    [pipe0]=0 [map0]=0 [pipet]=0 [loadt]=0)
 	# The anchor first: its table is then loaded for every comparison.
-	order=(anchor pipe load map jq pipe0 map0)
+	read -r -a order <<<"${RUNS:-anchor pipe load map jq pipe0 map0 pipet loadt}"
 	for rep in $(seq "$reps"); do
 		for who in "${order[@]}"; do
-			fast=1
-			case $who in *0) fast=0 ;; esac
+			fast=1 format=auto
+			case $who in *0) fast=0 ;; *t) format=text ;; esac
 			case $who in
 			map*)
 				c=$(CVX_JSONL_MAP_FAST=$fast cpu \
@@ -131,14 +134,16 @@ if [ "${JOB:-laravel}" = projection ]; then
 				    CVX_JSONL_MAP_FAST=$fast \
 				    "$build/cvx-jsonl-map" "$filter" |
 				    "$build/cvx-pg-load" --mode insert \
+					--copy-format $format \
 					--summary none --dbname "$(url cvx)" ;;
 			anchor)
 				unzip -p "$zip" messages/documents.jsonl |
 				    jq -r "$todate $tsv" |
 				    psql -X -q -v ON_ERROR_STOP=1 -d "$(url anchor)" \
 					-c "\\copy messages ($cols) FROM STDIN WITH (NULL '')" ;;
-			load)
+			load*)
 				"$build/cvx-pg-load" --mode insert --summary none \
+				    --copy-format $format \
 				    --dbname "$(url cvx)" "$work/mapped.jsonl" ;;
 			esac
 			t1=$(now)
@@ -152,7 +157,7 @@ if [ "${JOB:-laravel}" = projection ]; then
 		done
 		order=("${order[@]:1}" "${order[0]}")
 	done
-	ratio() { echo "${total[$1]} / ${total[$2]}" | bc -l; }
+	ratio() { [ "${total[$2]}" != 0 ] && echo "${total[$1]} / ${total[$2]}" | bc -l || echo 0; }
 	printf 'pipe / anchor: %.2f (%.1f s vs %.1f s)\n' "$(ratio pipe anchor)" \
 	    "${total[pipe]}" "${total[anchor]}"
 	printf 'pipe / load alone: %.2f (%.1f s)\n' "$(ratio pipe load)" \
@@ -161,6 +166,9 @@ if [ "${JOB:-laravel}" = projection ]; then
 	    "$(ratio map jq)" "${total[map]}" "${total[jq]}"
 	printf 'without the fast path: pipe / anchor %.2f, pipe / load %.2f, map CPU / jq CPU %.2f\n' \
 	    "$(ratio pipe0 anchor)" "$(ratio pipe0 load)" "$(ratio map0 jq)"
+	printf 'COPY binary / COPY text: pipe %.2f, load alone %.2f (%.1f s, %.1f s)\n' \
+	    "$(ratio pipe pipet)" "$(ratio load loadt)" "${total[pipet]}" \
+	    "${total[loadt]}"
 	echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 	exit 0
 fi

@@ -46,6 +46,10 @@ load_columns(struct table *t, const char *oid)
 		    *PQgetvalue(r, i, 2));
 		c->elem = cvx_pgtype_of(PQgetvalue(r, i, 3),
 		    *PQgetvalue(r, i, 4));
+		c->bin = cvx_pgbin_of(PQgetvalue(r, i, 1));
+		/* float4in read its text with strtod before PostgreSQL 12. */
+		if (c->bin == CVX_BIN_FLOAT4 && PQserverVersion(conn) < 120000)
+			c->bin = CVX_BIN_NONE;
 		c->has_default = *PQgetvalue(r, i, 5) == 't';
 		c->text_eq = *PQgetvalue(r, i, 6) == 't';
 	}

@@ -146,9 +146,24 @@ static int
 json_out(struct cvx_buf *out, const char *s, size_t n,
     enum cvx_nul_policy nul, bool copy)
 {
-	const char *p = s, *end = s + n;
+	const char *p = s, *end = s + n, *bs;
 
 	cvx_buf_grow(out, n);
+	/*
+	 * Not for COPY text, only a \u0000 escape changes anything: copy
+	 * up to it an escape at a time (so "\\u0000" is not one).
+	 */
+	while (!copy) {
+		if ((bs = memchr(p, '\\', (size_t)(end - p))) == NULL) {
+			cvx_buf_add(out, p, (size_t)(end - p));
+			return 0;
+		}
+		if (end - bs < 2 || (end - bs >= 6 &&
+		    memcmp(bs, "\\u0000", 6) == 0))
+			break;
+		cvx_buf_add(out, p, (size_t)(bs + 2 - p));
+		p = bs + 2;
+	}
 	while (add_plain(out, &p, end)) {
 		if (*p != '\\') {		/* whitespace between tokens */
 			if (copy)
@@ -187,6 +202,13 @@ cvx_copy_json_text(struct cvx_buf *out, const char *json, size_t n,
     enum cvx_nul_policy nul)
 {
 	return json_out(out, json, n, nul, true);
+}
+
+int
+cvx_json_text_nul(struct cvx_buf *out, const char *json, size_t n,
+    enum cvx_nul_policy nul)
+{
+	return json_out(out, json, n, nul, false);
 }
 
 /* Append "\x" and the hex digits of p[0..n): bytea's hex input format. */
@@ -232,10 +254,9 @@ cvx_pgtype_of(const char *typname, char category)
 	return CVX_PG_OTHER;
 }
 
-/* Is v[0..n) the object {"$NAME":"..."} alone?  Sets *s, *sn to its text. */
-static bool
-special(const char *v, size_t n, const char *name, const char **s,
-    size_t *sn)
+bool
+cvx_convex_special(const char *v, size_t n, const char *name,
+    const char **s, size_t *sn)
 {
 	size_t k = strlen(name);
 
@@ -249,12 +270,8 @@ special(const char *v, size_t n, const char *name, const char **s,
 	return memchr(*s, '"', *sn) == NULL;
 }
 
-/*
- * Decode the base64 JSON string raw[0..n) (between its quotes) to out:
- * escapes first (the string's value is the base64), then the base64.
- */
-static int
-bytes_string(struct cvx_buf *out, const char *raw, size_t n)
+int
+cvx_base64_string(struct cvx_buf *out, const char *raw, size_t n)
 {
 	struct cvx_buf s = { 0 };
 	int r;
@@ -344,7 +361,7 @@ raw_value(struct cvx_buf *out, enum cvx_pgtype type, enum cvx_pgtype elem,
 			 * Legacy bytes: a bare base64 string.  Its value is
 			 * what counts: a JSON writer may escape '/' ("\/").
 			 */
-			if (bytes_string(&tmp, v + 1, n - 2) != 0) {
+			if (cvx_base64_string(&tmp, v + 1, n - 2) != 0) {
 				*why = "invalid base64 for bytea";
 				r = -1;
 			} else
@@ -356,15 +373,16 @@ raw_value(struct cvx_buf *out, enum cvx_pgtype type, enum cvx_pgtype elem,
 		break;
 	case '{':
 		if ((type == CVX_PG_FLOAT || type == CVX_PG_NUMERIC) &&
-		    special(v, n, "$float", &s, &sn)) {
+		    cvx_convex_special(v, n, "$float", &s, &sn)) {
 			if ((r = cvx_float_text(out, s, sn)) != 0)
 				*why = "invalid $float";
 		} else if ((type == CVX_PG_INT || type == CVX_PG_NUMERIC ||
-		    type == CVX_PG_FLOAT) && special(v, n, "$integer", &s, &sn)) {
+		    type == CVX_PG_FLOAT) &&
+		    cvx_convex_special(v, n, "$integer", &s, &sn)) {
 			if ((r = cvx_integer_text(out, s, sn)) != 0)
 				*why = "invalid $integer";
 		} else if (type == CVX_PG_BYTEA &&
-		    special(v, n, "$bytes", &s, &sn)) {
+		    cvx_convex_special(v, n, "$bytes", &s, &sn)) {
 			if (cvx_base64_decode(&tmp, s, sn) != 0) {
 				*why = "invalid base64 in $bytes";
 				r = -1;

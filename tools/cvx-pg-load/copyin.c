@@ -23,6 +23,9 @@ static bool unsent;			/* libpq holds COPY data not yet sent */
 static uint64_t input_bytes;		/* input read so far (copyin_input) */
 static uint64_t pushed_at;		/* input_bytes at the last push */
 static bool replaying;			/* citus_find_line is at work */
+static bool binary;			/* the open COPY is FORMAT binary */
+
+static void drain_once(void);
 
 /* A COPY into a Citus table keeps its rows, under a savepoint. */
 static bool
@@ -60,7 +63,26 @@ copy_error(struct table *t, const PGresult *r)
 	    detail ? ": " : "", ONELINE(detail ? detail : ""));
 }
 
-/* Open COPY target (t's listed columns) FROM STDIN, maybe WITH (FREEZE). */
+/*
+ * Queue n bytes of COPY data for the COPY just opened, which the server
+ * cannot have ended yet (it reads nothing before the first data).
+ */
+static void
+queue(struct table *t, const char *p, size_t n)
+{
+	int st;
+
+	while ((st = PQputCopyData(conn, p, (int)n)) == 0)
+		drain_once();
+	if (st != 1)
+		fail("table %s: %.*s", t->name, ONELINE(PQerrorMessage(conn)));
+	unsent = true;
+}
+
+/*
+ * Open COPY target (t's listed columns) FROM STDIN, in t's format (COPY
+ * binary with its header, or text), maybe WITH (FREEZE).
+ */
 void
 copyin_start(struct table *t, const char *target, bool freeze)
 {
@@ -80,14 +102,19 @@ copyin_start(struct table *t, const char *target, bool freeze)
 		cvx_buf_adds(&sql, ", " LATE_LINE);
 	cvx_buf_adds(&sql, ") FROM STDIN");
 	/* FREEZE needs a table truncated or created in this transaction. */
-	if (freeze)
-		cvx_buf_adds(&sql, " WITH (FREEZE)");
+	if (freeze || t->r.binary)
+		cvx_buf_printf(&sql, " WITH (%s%s%s)",
+		    t->r.binary ? "FORMAT binary" : "",
+		    t->r.binary && freeze ? ", " : "", freeze ? "FREEZE" : "");
 	r = pg_run(sql.p, 0, NULL);
 	if (PQresultStatus(r) != PGRES_COPY_IN)
 		fail("table %s: %.*s", t->name, ONELINE(pg_message(r)));
 	PQclear(r);
 	cvx_buf_free(&sql);
 	active = t;
+	/* The rows buffered are in t's format until this COPY ends. */
+	if ((binary = t->r.binary))
+		queue(t, CVX_COPY_BINARY_HEADER, CVX_COPY_BINARY_HEADER_LEN);
 }
 
 /* The table whose COPY is open, or NULL. */
@@ -186,6 +213,22 @@ copyin_end(struct table *t)
 	PGresult *r;
 	int st;
 
+	if (binary) {
+		binary = false;
+		while ((st = PQputCopyData(conn, CVX_COPY_BINARY_TRAILER,
+		    2)) == 0)
+			drain_once();
+		/* -1: the server gave up on the COPY; its error is next. */
+		if (st != 1) {
+			active = NULL;
+			if (pg_wait(&r) != 0)
+				fail("database: %.*s", ONELINE(wait_why));
+			if (r != NULL && PQresultStatus(r) == PGRES_FATAL_ERROR)
+				return r;
+			fail("table %s: %.*s", t->name,
+			    ONELINE(PQerrorMessage(conn)));
+		}
+	}
 	/* Queued after the data; pg_wait sends both. */
 	while ((st = PQputCopyEnd(conn, NULL)) == 0)
 		drain_once();

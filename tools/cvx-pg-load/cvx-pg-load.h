@@ -69,6 +69,78 @@ int cvx_copy_json_string(struct cvx_buf *out, const char *raw, size_t n,
 int cvx_copy_json_text(struct cvx_buf *out, const char *json, size_t n,
     enum cvx_nul_policy nul);
 
+/*
+ * cvx_copy_json_text's rules without the COPY escaping: the JSON text of a
+ * json or jsonb value as its input function reads it.  Returns 0 or -1.
+ */
+int cvx_json_text_nul(struct cvx_buf *out, const char *json, size_t n,
+    enum cvx_nul_policy nul);
+
+/*
+ * Is v[0..n) Convex's object {"$NAME":"..."} alone, compact as Convex
+ * writes it (convex-export-format.md §3.1)?  Then *s, *sn are the string.
+ */
+bool cvx_convex_special(const char *v, size_t n, const char *name,
+    const char **s, size_t *sn);
+
+/*
+ * Decode the base64 JSON string raw[0..n) (between its quotes) to out:
+ * its escapes first (a writer may escape '/'), then the base64 (legacy
+ * bytes, convex-export-format.md §3.1).  Returns 0 or -1.
+ */
+int cvx_base64_string(struct cvx_buf *out, const char *raw, size_t n);
+
+/* ---- binary.c: JSON values to COPY binary fields ----------------------- */
+
+/*
+ * A column's binary COPY form, from its base type's typname: the types
+ * whose binary form cvx-pg-load writes (PostgreSQL's send/recv functions
+ * for them: int2 ... date), and CVX_BIN_NONE for every other type, whose
+ * table then loads with COPY text.  text, varchar and bpchar take their
+ * UTF-8 bytes; name does not (namerecv fails where namein truncates).
+ */
+enum cvx_pgbin {
+	CVX_BIN_NONE, CVX_BIN_TEXT, CVX_BIN_INT2, CVX_BIN_INT4, CVX_BIN_INT8,
+	CVX_BIN_FLOAT4, CVX_BIN_FLOAT8, CVX_BIN_BOOL, CVX_BIN_BYTEA,
+	CVX_BIN_JSON, CVX_BIN_JSONB, CVX_BIN_TIMESTAMP, CVX_BIN_TIMESTAMPTZ,
+	CVX_BIN_DATE
+};
+enum cvx_pgbin cvx_pgbin_of(const char *typname);
+
+/*
+ * Append one COPY binary field (PostgreSQL docs, COPY, "Binary Format":
+ * a 32-bit big-endian length, -1 for NULL, then the type's binary form)
+ * for the checked JSON value v[0..n) and a column of form bin.  The
+ * value stored is the one cvx_copy_value's text would give, bit for bit:
+ * integers exactly; floats as strtod(3)/strtof(3) read the same text
+ * (float8in and, from PostgreSQL 12, float4in do); timestamps as
+ * microseconds and dates as days since 2000-01-01 (timestamp_recv,
+ * date_recv); jsonb as version 1 and its text.  Returns 0, -1 with *why
+ * (static) for the errors cvx_copy_value reports alike, or 1 with
+ * nothing appended when the value has no binary form here (a string in
+ * an integer column, an out-of-range number...): the caller then loads
+ * it with COPY text, whose input function decides.  tmp is scratch.
+ */
+int cvx_copy_binary_value(struct cvx_buf *out, struct cvx_buf *tmp,
+    enum cvx_pgbin bin, const char *v, size_t n, enum cvx_nul_policy nul,
+    const char **why);
+
+/* Append a COPY binary field holding the int8 v. */
+void cvx_copy_binary_int8(struct cvx_buf *out, int64_t v);
+/* Append a COPY binary tuple's start: its 16-bit field count. */
+void cvx_copy_binary_count(struct cvx_buf *out, size_t nfields);
+/*
+ * Open a field whose value the caller appends: returns where its length
+ * goes, which cvx_copy_binary_close(out, at) writes once it is complete.
+ */
+size_t cvx_copy_binary_open(struct cvx_buf *out);
+void cvx_copy_binary_close(struct cvx_buf *out, size_t at);
+
+/* COPY binary's header (signature, flags, extension length) and trailer. */
+#define CVX_COPY_BINARY_HEADER	"PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0"
+#define CVX_COPY_BINARY_HEADER_LEN	19
+#define CVX_COPY_BINARY_TRAILER	"\377\377"
+
 /* ---- scalar.c: Convex scalars as PostgreSQL input text ----------------- */
 
 /* A JSON number token's kind: serde_json's rule (no '.', 'e', 'E': int). */
@@ -111,6 +183,8 @@ int cvx_format_time(struct cvx_buf *out, int64_t us, enum cvx_time_kind kind);
  * 8 bytes of base64.
  */
 int cvx_float_text(struct cvx_buf *out, const char *b64, size_t n);
+/* The 8 little-endian bytes of such a payload; -1 if it is not one. */
+int cvx_base64_u64(const char *b64, size_t n, uint64_t *v);
 int cvx_integer_text(struct cvx_buf *out, const char *b64, size_t n);
 /* ---- rows.c: documents to COPY rows (cvx-pg-load) ---------------------- */
 
@@ -151,6 +225,7 @@ struct cvx_col {
 	size_t	 namelen;
 	char	*qname;		/* quoted identifier, owned */
 	enum cvx_pgtype type, elem;
+	enum cvx_pgbin bin;	/* its COPY binary form, if any */
 	bool	 has_default;	/* DEFAULT, identity, or a domain default */
 	bool	 text_eq;	/* no '=' operator: merge compares ::text */
 	bool	 listed;	/* in the COPY column list */
@@ -183,6 +258,10 @@ struct cvx_rows {
 	size_t	 nruns;
 	uint64_t nrows;		/* rows of the current COPY, sent or not */
 	struct cvx_buf tmp;	/* scratch */
+	bool	 binary;	/* rows are COPY binary: every listed column has
+				 * a binary form, and text is not forced */
+	bool	 text_only;	/* cvx_rows_set_text: COPY text from now on */
+	bool	 lines;		/* each row ends with its input line (int8) */
 };
 
 /* Start r empty: no columns, no catch-all column. */
@@ -194,6 +273,17 @@ void cvx_rows_set_cols(struct cvx_rows *r, struct cvx_col *cols,
 
 /* Make column doc (-1: none) the catch-all that takes whole documents. */
 void cvx_rows_set_doc(struct cvx_rows *r, long doc);
+
+/*
+ * Rows are COPY text from now on (no rows may be buffered: a COPY's rows
+ * are all of one format).  r starts binary, until a listed column has no
+ * binary form or this is called: --copy-format text, a Citus table, or a
+ * value that only the column type's input function can judge.
+ */
+void cvx_rows_set_text(struct cvx_rows *r);
+
+/* Each row ends with a last field, its input line (late.c's staging). */
+void cvx_rows_set_lines(struct cvx_rows *r);
 
 /*
  * r->data went to the server (queued for the COPY): empty it.  Returns
@@ -219,9 +309,12 @@ void cvx_rows_list_add(struct cvx_rows *r, size_t ci);
 
 /*
  * Append to r->data the COPY row of the matched document d (line[0..len),
- * input line lineno): each listed column's value (cvx_copy_value), \N for
- * a column the document lacks, the document minus its tag for the
- * catch-all.  Returns 0, or -1 with *errcol (column index) and *why set.
+ * input line lineno), in r's format: each listed column's value
+ * (cvx_copy_value, cvx_copy_binary_value), NULL for a column the
+ * document lacks, the document minus its tag for the catch-all, then the
+ * line if r->lines.  Returns 0; -1 with *errcol (column index) and *why
+ * set; or 1, nothing appended, for a value with no binary form: send the
+ * rows buffered, end the COPY, cvx_rows_set_text, and append again.
  */
 int cvx_rows_append(struct cvx_rows *r, const struct cvx_doc *d,
     const char *line, size_t len, uint64_t lineno, enum cvx_nul_policy nul,
@@ -316,6 +409,7 @@ struct options {
 	bool	 progress;
 	uint64_t commit_every;		/* merge: rows per transaction */
 	bool	 unlogged;		/* --staging unlogged */
+	bool	 text_copy;		/* --copy-format text */
 	const char *truncate;		/* --truncate: replace empties these */
 	enum cvx_nul_policy nul;
 	enum summary summary;

@@ -157,6 +157,7 @@ late_setup(struct table *t)
 		return;
 	staging_since = true;
 	t->via_stage = true;
+	cvx_rows_set_lines(&t->r);
 	merge_create_stage(t);
 }
 

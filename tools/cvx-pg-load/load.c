@@ -8,7 +8,6 @@
 #include <sys/stat.h>
 #include <err.h>
 #include <errno.h>
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,6 +102,9 @@ get_table(const char *name, size_t n, uint64_t line)
 	end_active();
 	catalog_setup(t, line);
 	citus_setup(t);
+	/* citus_find_line replays COPY text rows, split at newlines. */
+	if (opt->text_copy || t->dist != 0)
+		cvx_rows_set_text(&t->r);
 	if (opt->mode == MODE_MERGE)
 		merge_setup(t);
 	else {
@@ -111,34 +113,6 @@ get_table(const char *name, size_t n, uint64_t line)
 		late_setup(t);
 	}
 	return last = t;
-}
-
-/*
- * t's buffered rows, each with its input line as a last field, for a
- * staging table of insert or replace (late.c).  The rows are those after
- * the t->copied sent of the current COPY, numbered by t->r.runs.
- */
-static const struct cvx_buf *
-with_lines(struct table *t)
-{
-	static struct cvx_buf out;
-	const struct cvx_run *run = t->r.runs, *end = run + t->r.nruns;
-	const char *p = t->r.data.p, *stop = p + t->r.data.len, *nl;
-	uint64_t row = t->copied + 1, line;
-	char num[24];
-
-	cvx_buf_reset(&out);
-	for (; (nl = memchr(p, '\n', (size_t)(stop - p))) != NULL; p = nl + 1) {
-		while (run < end && row >= run->row + run->count)
-			run++;
-		line = run < end && row >= run->row ?
-		    run->line + (row - run->row) : 0;
-		cvx_buf_add(&out, p, (size_t)(nl - p));
-		cvx_buf_add(&out, num, (size_t)snprintf(num, sizeof(num),
-		    "\t%llu\n", (unsigned long long)line));
-		row++;
-	}
-	return &out;
 }
 
 /* Send t's buffered rows, switching the open COPY to t if needed. */
@@ -154,8 +128,6 @@ send_one(struct table *t)
 		end_active();
 		start_copy(t);
 	}
-	if (t->via_stage)
-		b = with_lines(t);
 	if (opt->mode == MODE_MERGE)
 		merge_put(t);
 	else if ((r = copyin_put(t, b->p, b->len)) != NULL)
@@ -242,6 +214,7 @@ load_doc(struct table *t, const char *line, size_t len, uint64_t lineno)
 	const char *why;
 	size_t i;
 	long ci;
+	int rc;
 
 	if (cvx_rows_match(&t->r, &doc, lineno, &scratch) > 0 &&
 	    t->r.doc < 0 && opt->ignore_unknown)
@@ -254,8 +227,18 @@ load_doc(struct table *t, const char *line, size_t len, uint64_t lineno)
 		if (!t->r.cols[i].listed && (t->r.cols[i].stamp == lineno ||
 		    (long)i == t->r.doc))
 			add_column(t, i, lineno);
-	if (cvx_rows_append(&t->r, &doc, line, len, lineno, opt->nul, &ci,
-	    &why) != 0) {
+	if ((rc = cvx_rows_append(&t->r, &doc, line, len, lineno, opt->nul,
+	    &ci, &why)) == 1) {
+		/*
+		 * A value with no binary form: the table goes on in COPY
+		 * text, whose input functions judge it as they always have.
+		 */
+		flush_table(t);
+		cvx_rows_set_text(&t->r);
+		rc = cvx_rows_append(&t->r, &doc, line, len, lineno, opt->nul,
+		    &ci, &why);
+	}
+	if (rc != 0) {
 		c = &t->r.cols[ci];
 		if (ci == t->r.doc)
 			fail("line %llu: table %s, column %s: %s (see --nul)",
@@ -271,20 +254,6 @@ load_doc(struct table *t, const char *line, size_t len, uint64_t lineno)
 		flush_table(t);
 }
 
-/* Is the table name (NUL-terminated) one -t and -x leave in? */
-static bool
-selected(const char *name)
-{
-	size_t i;
-	bool in = opt->ntables == 0;
-
-	for (i = 0; i < opt->ntables && !in; i++)
-		in = fnmatch(opt->tables[i], name, FNM_PATHNAME) == 0;
-	for (i = 0; i < opt->nexcludes && in; i++)
-		in = fnmatch(opt->excludes[i], name, FNM_PATHNAME) != 0;
-	return in;
-}
-
 /* The table of the document: _component:_table, or -u; NULL: left out. */
 static struct table *
 route(uint64_t line)
@@ -294,7 +263,8 @@ route(uint64_t line)
 	switch (cvx_doc_route(&doc, &scratch, &why)) {
 	case 1:
 		if ((opt->ntables > 0 || opt->nexcludes > 0) &&
-		    !selected(scratch.p))
+		    !cvx_table_selected(scratch.p, opt->tables, opt->ntables,
+		    opt->excludes, opt->nexcludes))
 			return NULL;
 		return get_table(scratch.p, scratch.len, line);
 	case 0:

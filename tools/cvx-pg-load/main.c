@@ -16,8 +16,9 @@
     "usage: cvx-pg-load [-nq] [-d conninfo] [-k column[,column]] [-m mode]\n" \
     "           [-s schema] [-t tables] [-u table] [-x tables]" \
     " [--allow-empty]\n" \
-    "           [--commit-every rows] [--create] [--doc-column column]\n" \
-    "           [--ignore-unknown] [--no-db] [--nul policy]\n" \
+    "           [--commit-every rows] [--copy-format auto|text]\n" \
+    "           [--create] [--doc-column column] [--ignore-unknown]\n" \
+    "           [--no-db] [--nul policy]\n" \
     "           [--progress | --no-progress] [--staging temp|unlogged]\n" \
     "           [--summary format] [--truncate table[,table]] [file]\n" \
     "       cvx-pg-load --count [-d conninfo] [-s schema] table ...\n"
@@ -39,6 +40,8 @@ static const char help[] = USAGE
     "      --allow-empty          replace: no documents empties the"
     " tables\n"
     "      --commit-every ROWS    merge: commit every ROWS rows\n"
+    "      --copy-format FORMAT   auto (binary where the types allow),"
+    " text\n"
     "      --count                print the rows of the tables named,"
     " no load\n"
     "      --create               create missing schema and tables"
@@ -102,7 +105,7 @@ list_opt(char ***v, size_t *n, const char *name)
 static void
 parse_options(struct options *o, int *argc, char ***argv)
 {
-	enum { O_ALLOW_EMPTY = 256, O_COMMIT, O_COUNT, O_CREATE, O_DOC,
+	enum { O_ALLOW_EMPTY = 256, O_COMMIT, O_COPY, O_COUNT, O_CREATE, O_DOC,
 	    O_IGNORE, O_NO_DB, O_NO_PROGRESS, O_NUL, O_PROGRESS, O_STAGING,
 	    O_SUMMARY, O_TRUNCATE };
 	static const struct option longopts[] = {
@@ -119,6 +122,7 @@ parse_options(struct options *o, int *argc, char ***argv)
 		{ "version",		no_argument,		NULL, 'V' },
 		{ "allow-empty",	no_argument,		NULL, O_ALLOW_EMPTY },
 		{ "commit-every",	required_argument,	NULL, O_COMMIT },
+		{ "copy-format",	required_argument,	NULL, O_COPY },
 		{ "count",		no_argument,		NULL, O_COUNT },
 		{ "create",		no_argument,		NULL, O_CREATE },
 		{ "doc-column",		required_argument,	NULL, O_DOC },
@@ -138,6 +142,7 @@ parse_options(struct options *o, int *argc, char ***argv)
 	static const char *const nuls[] = { "reject", "strip", "replace",
 	    NULL };
 	static const char *const stagings[] = { "temp", "unlogged", NULL };
+	static const char *const formats[] = { "auto", "text", NULL };
 	static const char *const summaries[] = { "text", "json", "none",
 	    NULL };
 	int ch, progress = -1;
@@ -160,6 +165,7 @@ parse_options(struct options *o, int *argc, char ***argv)
 			exit(cvx_close_stdout());
 		case O_ALLOW_EMPTY: o->allow_empty = true; break;
 		case O_COMMIT: o->commit_every = parse_rows(optarg); break;
+		case O_COPY: o->text_copy = pick(optarg, formats); break;
 		case O_COUNT: o->count = true; break;
 		case O_CREATE: o->create = true; break;
 		case O_DOC: o->doc_column = optarg; break;

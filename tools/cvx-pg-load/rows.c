@@ -61,6 +61,20 @@ cvx_rows_init(struct cvx_rows *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->doc = -1;
+	r->binary = true;
+}
+
+void
+cvx_rows_set_text(struct cvx_rows *r)
+{
+	r->text_only = true;
+	r->binary = false;
+}
+
+void
+cvx_rows_set_lines(struct cvx_rows *r)
+{
+	r->lines = true;
 }
 
 void
@@ -163,6 +177,9 @@ cvx_rows_list_add(struct cvx_rows *r, size_t ci)
 		r->list = cvx_calloc(r->ncols, sizeof(*r->list));
 	r->list[r->nlist++] = ci;
 	r->cols[ci].listed = true;
+	/* One column without a binary form makes the whole COPY text. */
+	if (r->cols[ci].bin == CVX_BIN_NONE)
+		r->binary = false;
 }
 
 /* Remember that the next COPY row comes from input line line. */
@@ -185,11 +202,17 @@ add_run(struct cvx_rows *r, uint64_t line)
 	r->nruns++;
 }
 
-/* Append the document minus its tag members, COPY-escaped JSON. */
+/*
+ * Append the document minus its tag members as JSON text: COPY-escaped
+ * for text, as is for binary (the caller frames the field).
+ */
 static int
 doc_body(struct cvx_rows *r, const struct cvx_doc *d, const char *line,
     size_t len, enum cvx_nul_policy nul)
 {
+	int (*put)(struct cvx_buf *, const char *, size_t,
+	    enum cvx_nul_policy) = r->binary ? cvx_json_text_nul :
+	    cvx_copy_json_text;
 	const char *rest;
 	size_t i;
 
@@ -205,8 +228,7 @@ doc_body(struct cvx_rows *r, const struct cvx_doc *d, const char *line,
 		;
 	cvx_buf_addc(&r->data, '{');
 	if (i == d->n)
-		return cvx_copy_json_text(&r->data, rest,
-		    (size_t)(line + len - rest), nul);
+		return put(&r->data, rest, (size_t)(line + len - rest), nul);
 	/* A tag after other keys: rebuild the object from the members. */
 	cvx_buf_reset(&r->tmp);
 	for (i = 0; i < d->n; i++) {
@@ -219,7 +241,55 @@ doc_body(struct cvx_rows *r, const struct cvx_doc *d, const char *line,
 		cvx_buf_add(&r->tmp, d->m[i].val, d->m[i].vlen);
 	}
 	cvx_buf_addc(&r->tmp, '}');
-	return cvx_copy_json_text(&r->data, r->tmp.p, r->tmp.len, nul);
+	return put(&r->data, r->tmp.p, r->tmp.len, nul);
+}
+
+/* The catch-all column's field in COPY binary: json, or jsonb's 1 first. */
+static int
+doc_field(struct cvx_rows *r, const struct cvx_col *c, const struct cvx_doc *d,
+    const char *line, size_t len, enum cvx_nul_policy nul)
+{
+	size_t at = cvx_copy_binary_open(&r->data);
+
+	if (c->bin == CVX_BIN_JSONB)
+		cvx_buf_addc(&r->data, 1);
+	if (doc_body(r, d, line, len, nul) != 0)
+		return -1;
+	cvx_copy_binary_close(&r->data, at);
+	return 0;
+}
+
+/* One listed column's field of the row, in r's format. */
+static int
+append_field(struct cvx_rows *r, size_t i, const struct cvx_doc *d,
+    const char *line, size_t len, uint64_t lineno, enum cvx_nul_policy nul,
+    const char **why)
+{
+	struct cvx_col *c = &r->cols[r->list[i]];
+
+	if ((long)r->list[i] == r->doc) {
+		if ((r->binary ? doc_field(r, c, d, line, len, nul) :
+		    doc_body(r, d, line, len, nul)) == 0)
+			return 0;
+		*why = "U+0000 (\\u0000) in a string";
+		return -1;
+	}
+	if (r->binary) {
+		if (c->stamp != lineno) {
+			cvx_buf_add(&r->data, "\xff\xff\xff\xff", 4);
+			return 0;
+		}
+		return cvx_copy_binary_value(&r->data, &r->tmp, c->bin, c->val,
+		    c->vlen, nul, why);
+	}
+	if (i > 0)
+		cvx_buf_addc(&r->data, '\t');
+	if (c->stamp != lineno) {
+		cvx_buf_add(&r->data, "\\N", 2);
+		return 0;
+	}
+	return cvx_copy_value(&r->data, &r->tmp, c->type, c->elem, c->val,
+	    c->vlen, nul, why);
 }
 
 int
@@ -227,26 +297,30 @@ cvx_rows_append(struct cvx_rows *r, const struct cvx_doc *d,
     const char *line, size_t len, uint64_t lineno, enum cvx_nul_policy nul,
     long *errcol, const char **why)
 {
-	struct cvx_col *c;
-	size_t i;
+	size_t start = r->data.len, i;
+	char num[24];
+	int rc;
 
+	if (r->binary)
+		cvx_copy_binary_count(&r->data, r->nlist + r->lines);
 	for (i = 0; i < r->nlist; i++) {
-		if (i > 0)
-			cvx_buf_addc(&r->data, '\t');
-		c = &r->cols[r->list[i]];
 		*errcol = (long)r->list[i];
-		if ((long)r->list[i] == r->doc) {
-			if (doc_body(r, d, line, len, nul) != 0) {
-				*why = "U+0000 (\\u0000) in a string";
-				return -1;
-			}
-		} else if (c->stamp != lineno)
-			cvx_buf_add(&r->data, "\\N", 2);
-		else if (cvx_copy_value(&r->data, &r->tmp, c->type, c->elem,
-		    c->val, c->vlen, nul, why) != 0)
-			return -1;
+		rc = append_field(r, i, d, line, len, lineno, nul, why);
+		if (rc == 1) {
+			r->data.len = start;	/* the row, in text, later */
+			r->data.p[start] = '\0';
+		}
+		if (rc != 0)
+			return rc;
 	}
-	cvx_buf_addc(&r->data, '\n');
+	if (r->binary && r->lines)
+		cvx_copy_binary_int8(&r->data, (int64_t)lineno);
+	else if (r->lines)
+		cvx_buf_add(&r->data, num, (size_t)snprintf(num, sizeof(num),
+		    "%s%llu", r->nlist ? "\t" : "",
+		    (unsigned long long)lineno));
+	if (!r->binary)
+		cvx_buf_addc(&r->data, '\n');
 	add_run(r, lineno);
 	return 0;
 }

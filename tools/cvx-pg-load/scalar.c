@@ -241,9 +241,8 @@ cvx_format_time(struct cvx_buf *out, int64_t us, enum cvx_time_kind kind)
 	return 0;
 }
 
-/* Decode base64 of exactly 8 little-endian bytes. */
-static int
-b64_u64(const char *s, size_t n, uint64_t *v)
+int
+cvx_base64_u64(const char *s, size_t n, uint64_t *v)
 {
 	struct cvx_buf b = { 0 };
 	int i, r = -1;
@@ -264,7 +263,7 @@ cvx_float_text(struct cvx_buf *out, const char *b64, size_t n)
 	uint64_t bits;
 	double x;
 
-	if (b64_u64(b64, n, &bits) != 0)
+	if (cvx_base64_u64(b64, n, &bits) != 0)
 		return -1;
 	memcpy(&x, &bits, sizeof(x));
 	if (isnan(x))
@@ -283,7 +282,7 @@ cvx_integer_text(struct cvx_buf *out, const char *b64, size_t n)
 {
 	uint64_t bits;
 
-	if (b64_u64(b64, n, &bits) != 0)
+	if (cvx_base64_u64(b64, n, &bits) != 0)
 		return -1;
 	cvx_buf_printf(out, "%lld", (long long)(int64_t)bits);
 	return 0;
