@@ -246,3 +246,21 @@ for i in range(1, 20001):
 	done < <(find "$CORPUS" -name '*.zip' | sort)
 	[ "$n" -ge 5 ]
 }
+
+@test "every real export with --create (doc jsonb takes the document): the same bits in both formats" {
+	require_corpus
+	local x tab n=0
+	while read -r x; do
+		n=$((n + 1))
+		sql -c 'DROP SCHEMA IF EXISTS bin CASCADE' \
+		    -c 'DROP SCHEMA IF EXISTS txt CASCADE' 2>/dev/null
+		cvx-unzip "$x" | cvx-pg-load -q -d "$DB" -s bin --create ||
+		    fail "$x: the binary load failed"
+		cvx-unzip "$x" | cvx-pg-load -q -d "$DB" -s txt --create \
+		    --copy-format text || fail "$x: the text load failed"
+		for tab in $(sql -c "SELECT quote_ident(relname) FROM pg_class c JOIN pg_namespace s ON s.oid = relnamespace WHERE nspname = 'bin' AND relkind = 'r'"); do
+			assert_equal "$x $tab $(bits "bin.$tab")" "$x $tab $(bits "txt.$tab")"
+		done
+	done < <(find "$CORPUS" -name '*.zip' | sort)
+	[ "$n" -ge 5 ]
+}

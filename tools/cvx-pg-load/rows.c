@@ -267,6 +267,8 @@ append_field(struct cvx_rows *r, size_t i, const struct cvx_doc *d,
 {
 	struct cvx_col *c = &r->cols[r->list[i]];
 
+	if (i > 0 && !r->binary)
+		cvx_buf_addc(&r->data, '\t');
 	if ((long)r->list[i] == r->doc) {
 		if ((r->binary ? doc_field(r, c, d, line, len, nul) :
 		    doc_body(r, d, line, len, nul)) == 0)
@@ -282,8 +284,6 @@ append_field(struct cvx_rows *r, size_t i, const struct cvx_doc *d,
 		return cvx_copy_binary_value(&r->data, &r->tmp, c->bin, c->val,
 		    c->vlen, nul, why);
 	}
-	if (i > 0)
-		cvx_buf_addc(&r->data, '\t');
 	if (c->stamp != lineno) {
 		cvx_buf_add(&r->data, "\\N", 2);
 		return 0;
