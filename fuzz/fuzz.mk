@@ -12,7 +12,8 @@
 # Each run starts from seeds built at run time (fuzz/seeds.sh: the tests'
 # inputs, examples/ and the real exports in ../shared, never copied here)
 # after replaying fuzz/regressions/NAME/.  A crash leaves its input in
-# build/fuzz/artifacts/NAME/.  Sources are found by wildcard, as files
+# build/fuzz/artifacts/NAME/ (with BUILD=DIR, in DIR/fuzz/: two people
+# fuzzing one tree keep apart).  Sources are found by wildcard, as files
 # move between common/ and the tools: every common/*.c, and every
 # tools/cvx-*/ file but main.c (a tool's story, with its exits).
 
@@ -21,9 +22,9 @@ FUZZ_SECONDS       ?= 60
 FUZZ_SMOKE_SECONDS ?= 10
 FUZZ_NM            ?= nm
 FUZZ_OBJCOPY       ?= objcopy
-FUZZ_DIR            = build/fuzz
+FUZZ_DIR           ?= $(BUILD)/fuzz
 FUZZ_TARGETS        = json tag copy base64 int64 convex_id jqlib \
-                      export_name unzip_zip
+                      export_name unzip_zip fastpath copybin
 
 FUZZ_SAN    = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
               -fno-omit-frame-pointer

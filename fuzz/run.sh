@@ -31,6 +31,8 @@ dicts() {
 	base64) echo base64 json ;;
 	convex_id) echo convex_id ;;
 	jqlib) echo json base64 convex_id ;;
+	fastpath) echo json fastpath ;;
+	copybin) echo json copybin ;;
 	export_name) echo json zip ;;
 	unzip_zip) echo zip json ;;
 	*) echo json ;;

@@ -28,7 +28,7 @@ if [ ! -f "$gen/export.zip" ]; then
 fi
 
 python3 - "$name" "$out" "$root" "$corpus" "$work" "$gen" <<'EOF'
-import glob, hashlib, json, os, re, subprocess, sys, zipfile
+import base64, glob, hashlib, json, os, re, struct, subprocess, sys, zipfile
 
 name, out, root, corpus, work, gen = sys.argv[1:]
 LIMIT = int(os.environ.get("CVX_SEEDS_LIMIT", "1000"))
@@ -186,6 +186,76 @@ elif name == "copy":
 	    b"1700000000000.5", b"-62135596800000", b"253402300799999.999"):
 		for t in range(len(TYPES)):
 			seed(bytes([t, 0]) + v)
+elif name == "copybin":
+	# Byte 0: the binary form (low nibble: text int2 int4 int8 float4
+	# float8 bool bytea json jsonb timestamp timestamptz date), the NUL
+	# policy (high nibble); then one value (fuzz/copybin.c).
+	FORMS = {"text": 0, "int2": 1, "int4": 2, "int8": 3, "float4": 4,
+	    "float8": 5, "bool": 6, "bytea": 7, "json": 8, "jsonb": 9,
+	    "timestamp": 10, "timestamptz": 11, "date": 12}
+	def b64le(bits):
+		return base64.b64encode(struct.pack("<Q", bits)).decode()
+	def bin_forms(v):
+		"""The forms a value is worth trying against."""
+		if isinstance(v, bool):
+			return ["bool", "text", "int4"]
+		if isinstance(v, (int, float)):
+			return ["int2", "int4", "int8", "float4", "float8",
+			    "timestamptz", "timestamp", "date", "text"]
+		if isinstance(v, str):
+			return ["text", "bytea", "jsonb"]
+		if isinstance(v, dict) and list(v) == ["$bytes"]:
+			return ["bytea", "jsonb"]
+		if isinstance(v, dict) and list(v) in (["$float"],
+		    ["$integer"]):
+			return ["float4", "float8", "int2", "int4", "int8"]
+		return ["jsonb", "json", "text"]
+	for _, d in docs():
+		for v in values(d):
+			for f in bin_forms(v):
+				seed(bytes([FORMS[f]]) + compact(v))
+	hand = [b"32767", b"32768", b"-32768", b"-32769", b"2147483647",
+	    b"2147483648", b"-2147483648", b"-2147483649",
+	    b"9223372036854775807", b"9223372036854775808",
+	    b"-9223372036854775808", b"-9223372036854775809", b"5.0",
+	    b"1e2", b"-0.0", b"-0", b"0", b"1.5", b"0.5e1", b"1e19",
+	    b"9.223372036854775807e18", b"3.4028235e38", b"3.4028236e38",
+	    b"1e39", b"1e-45", b"1e-46", b"4.9e-324", b"1e-400", b"1e308",
+	    b"1E400", b"2.2250738585072014e-308", b"0.1", b"16777217",
+	    b"9007199254740993", b"1700000000000.0005",
+	    b"1700000000000.0015", b"1740431475388.3381",
+	    b"-62135596800001", b"-62135596800000", b"1e20",
+	    b"253402300799999.999", b"-210863520000000",
+	    b"-210863520000000.001", b"9223372036854775.807",
+	    b"9223372036854775.8075", b"-0.0005", b"86399999.9999995",
+	    b"true", b"false", b"null", b"[]", b"{}",
+	    b'"AAE="', b'"AAEC\\/w=="', b'"aGVsbG8="', b'"A==="',
+	    b'"not base64"', b'""', b'"NaN"', b'"true"', b'"12"',
+	    b'"a\\u0000b"', b'"\\t\\n\\r\\\\\\"\\/\\b\\f"',
+	    b'"\\u00e9\\ud83d\\ude00"', b'"\\\\N"', b'"\\\\."',
+	    b'{"a":"\\u0000","b":[1,"\\t"]}', b'[1,"\\u0000",null]',
+	    b'{"$bytes":"AAE="}', b'{"$bytes":""}', b'{"$bytes":"////"}',
+	    b'{"$bytes":"A==="}', b'{"$bytes":"AAE"}', b'{"$bytes":1}',
+	    b'{"$float":"AAE="}', b'{"$integer":"AAAAAAAA"}',
+	    b'"Infinity"', b'"-Infinity"', b'"-9223372036854775808"',
+	    b'" 12"', b'"2024-01-01"', b'"2024-02-29T12:34:56.123456Z"',
+	    b'"2024-01-01 10:00:00+05:30"', b'"2024-01-01T10:00:00-0800"',
+	    b'"2023-02-29"', b'"0000-01-01"', b'"2024-01-01T23:59:60Z"',
+	    b'"1999-12-31T24:00:00+14"', b'"2024-01-01 10:00:00.1234567"']
+	for bits in (0, 1, 2**64 - 1, 32767, 32768, 2**31, 2**63,
+	    2**63 - 1, 2**53 + 1):
+		hand.append(b'{"$integer":"%s"}' % b64le(bits).encode())
+	for bits in (0x7FF8000000000000, 0x7FF0000000000001,
+	    0xFFF8000000000000, 0x7FF8000000000123, 0x7FF0000000000000,
+	    0xFFF0000000000000, 0x8000000000000000, 0x3FF8000000000000,
+	    0x7FEFFFFFFFFFFFFF, 0x47EFFFFFE0000000, 0x47EFFFFFF0000000,
+	    0x0000000000000001, 0x36A0000000000000, 0x4341C37937E08000):
+		hand.append(b'{"$float":"%s"}' % b64le(bits).encode())
+	for v in hand:
+		nuls = (0, 1, 2) if b"u0000" in v else (0,)
+		for f in range(13):
+			for nul in nuls:
+				seed(bytes([nul << 4 | f]) + v)
 elif name == "base64":
 	for s in ("", "AAAAAAAA+H8=", "AAAAAAAA8H8=", "AAAAAAAA8P8=",
 	    "AAAAAAAAAIA=", "AQAAAAAAAAA=", "////////f38=", "AA==", "AAA=",
@@ -222,6 +292,24 @@ elif name == "jqlib":
 		seed(b"\x02" + v)
 	for v in (b'{"$bytes":"AAE="}', b'"AAE="', b'{"$bytes":1}', b"[]"):
 		seed(b"\x03" + v)
+elif name == "fastpath":
+	# Byte 0 picks the program (mod their number), bit 7 --int64 string:
+	# every document goes in under a few programs, in turn.
+	k = 0
+	for l in [
+	    b'{"_table":"messages","_id":"m1","role":"user","position":22,'
+	    b'"_creationTime":1740431475388.3381,"content":"hi",'
+	    b'"metadata":{"model":"m","tokens":5,"a":{"b":1}}}',
+	    b'{"a":1,"a":2}', b'{"r\\u006fle":"user","role":"x"}',
+	    b'{"a":{"b":{"c":"x"}},"b":[1,{"x":2}],"c":"\\u007f","d":null}',
+	    b'{"t":253402300799.999,"a":"m","b":"m"}', b'{"t":-0.5}',
+	    b'{"t":2147483648000,"a":9007199254740993}',
+	    b'{"position":1e3,"a":-0,"b":0.00001,"c":100.10}',
+	    b' {"metadata":"s","deleted_at":null,"id":3} \r'] + [
+	    l for l, d in docs() if isinstance(d, dict)]:
+		for j in range(3):
+			seed(bytes([(k * 7 + j * 101) % 256]) + l)
+		k += 1
 elif name == "export_name":
 	names = set()
 	for n, data in entries():
