@@ -230,3 +230,138 @@ PY
 	assert_success
 	[ "$output" = "$(jq -c . "$T/nums-jq.jsonl")" ] || fail "differs from jq"
 }
+
+# jq's own test suite (jqlang/jq, tests/jq.test: "Field access, piping",
+# "Dictionary construction syntax", "Assignment", "Conditionals" and the
+# comparison and not/and/or cases), recast as programs on documents: the
+# cases whose shapes fast.c compiles, each on jq.test's own inputs made
+# documents ({"a": v} where the input is not an object), held to libjq.
+# Its layout: program, then its documents, then a blank line.
+JQ_TEST_CASES='{x: .foo}
+{"foo": 42, "bar": 43}
+{"bar": 43}
+{"foo": null}
+
+{x: .foo.bar}
+{"foo": {"bar": 42}, "bar": "badvalue"}
+{"foo": {"baz": 42}}
+{"foo": 3}
+{"foo": null}
+
+{x: ."foo"."bar", y: .["foo"]}
+{"foo": {"bar": 20}}
+
+{e0: .e0, E1: .E1, E: .E}
+{"e0": 1, "E1": 2, "E": 3}
+
+{a, b}
+{"a": 1, "b": 2, "c": 3, "a$2": 4}
+{"c": 3}
+
+{x: -1, y: 1.5e3, z: "\u03bc", w: null, t: true}
+{}
+
+.message = "goodbye"
+{"message": "hello"}
+{}
+
+.foo = .bar
+{"bar": 42}
+{"foo": 1, "bar": {"x": [1]}}
+
+.error = "no, it'"'"'s OK"
+{"error": true}
+
+.foo |= cvx_todate
+{"foo": 1425599507000}
+{"foo": 1435677542822.351}
+
+del(.foo, .baz)
+{"foo": 42, "bar": 9001, "baz": 42}
+{"bar": 1}
+
+{n: (.a | not)}
+{"a": 1}
+{"a": 0}
+{"a": false}
+{"a": null}
+{"a": true}
+{"a": "hello"}
+{}
+
+{and: (.a and .b), or: (.a or .b)}
+{"a": true, "b": []}
+{"a": false, "b": 1}
+{"a": 42, "b": null}
+{"a": null, "b": false}
+
+select(.a > 10 or .a < 0 or .a >= "m" or .a <= null)
+{"a": 0}
+{"a": 10}
+{"a": 20}
+{"a": -1}
+{"a": "hello"}
+{"a": "world"}
+{"a": [1, 2, 3]}
+{"a": {"foo": 42}}
+{"a": null}
+{"a": false}
+{"a": true}
+
+select(.a == 10) | {a}
+{"a": 10}
+{"a": 10.0}
+{"a": 1e1}
+{"a": "10"}
+{"a": 11}
+
+select(.a != "hello")
+{"a": "hello"}
+{"a": "world"}
+{"a": null}
+
+{t: (.a | type)}
+{"a": 1}
+{"a": "foo"}
+{"a": []}
+{"a": {}}
+{"a": true}
+{"a": false}
+{"a": null}
+{}
+
+{x: (.a / 2), y: (.a / 1000 | todate)}
+{"a": 1425599507000}
+{"a": 7}
+{"a": -3}
+
+{if: 0, and: 1, or: 2, then: 3, else: 4, end: 6, as: 7, def: 8}
+{}
+'
+
+@test "fast path: jq's own test cases, as programs on documents, give what libjq gives" {
+	local prog docs i=0 compiled=0
+	while IFS= read -r -d '' block; do
+		prog=${block%%$'\n'*}
+		docs=${block#*$'\n'}
+		[ -n "$prog" ] || continue
+		i=$((i + 1))
+		printf '%s\n' "$docs" | grep . >"$T/case.jsonl"
+		CVX_JSONL_MAP_FAST=stats cvx-jsonl-map --max-errors 0 "$prog" \
+		    <"$T/case.jsonl" >"$T/fast.out" 2>"$T/fast.err" &&
+		    echo 0 >"$T/fast.rc" || echo $? >"$T/fast.rc"
+		CVX_JSONL_MAP_FAST=0 cvx-jsonl-map --max-errors 0 "$prog" \
+		    <"$T/case.jsonl" >"$T/jq.out" 2>"$T/jq.err" &&
+		    echo 0 >"$T/jq.rc" || echo $? >"$T/jq.rc"
+		! grep -q '(program compiled)' "$T/fast.err" ||
+		    compiled=$((compiled + 1))
+		cmp -s "$T/fast.out" "$T/jq.out" ||
+		    fail "case $i ($prog): $(diff "$T/fast.out" "$T/jq.out" | head -5)"
+		cmp -s "$T/fast.rc" "$T/jq.rc" || fail "case $i ($prog): exit status"
+		diff <(grep -v 'fast path:' "$T/fast.err") "$T/jq.err" >/dev/null ||
+		    fail "case $i ($prog): stderr differs"
+	done < <(printf '%s\n' "$JQ_TEST_CASES" | awk 'BEGIN { RS = ""; ORS = "\0" } { print }')
+	[ "$i" -ge 19 ] || fail "only $i cases read"
+	# Most cases must reach the fast path, or the test proves little.
+	[ "$compiled" -ge 15 ] || fail "only $compiled of $i cases compiled by fast.c"
+}
