@@ -10,9 +10,9 @@
 #           unzip -p | jq -r '…|@tsv' | psql -c '\copy …'    (seven commits)
 #   floor:  the anchor's psql -c '\copy …' alone, from the TSV its jq
 #           filters wrote before the runs (untimed): the database's own
-#           time for these rows into this schema, which no pipe feeding
-#           it can beat.  floor / anchor is the least ratio any tool can
-#           reach on the machine.  FLOOR=0 leaves it out.
+#           time for these rows into this schema by COPY text, which no
+#           pipe feeding it COPY text can beat (cvx-pg-load's COPY binary
+#           costs the server less, and does).  FLOOR=0 leaves it out.
 #
 # Both load the laravel-chat schema (examples/laravel-chat/schema.sql, with
 # its reference triggers) in a private PostgreSQL, from empty tables, and
