@@ -563,10 +563,14 @@ CREATE CONSTRAINT TRIGGER shrug AFTER INSERT ON t DEFERRABLE INITIALLY DEFERRED
 SQL
 	cvx-pg-load -d "$DB" -m replace "$BATS_TEST_TMPDIR/small" 2>"$BATS_TEST_TMPDIR/err" &
 	pid=$!
-	for i in $(seq 200); do
-		[ "$(sql -c "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'cvx-pg-load' AND wait_event = 'PgSleep'")" = 1 ] && break
+	# The signal must come while COMMIT sleeps in the trigger: wait for
+	# that (a sanitizer build on a busy machine loads slowly), never guess.
+	local asleep=0
+	for i in $(seq 1200); do
+		[ "$(sql -c "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'cvx-pg-load' AND wait_event = 'PgSleep' AND datname = current_database()")" = 1 ] && asleep=1 && break
 		sleep 0.05
 	done
+	[ "$asleep" = 1 ] || { kill -TERM $pid; fail "COMMIT never reached the trigger's sleep"; }
 	kill -TERM $pid
 	status=0
 	wait $pid || status=$?
