@@ -264,3 +264,13 @@ for i in range(1, 20001):
 	done < <(find "$CORPUS" -name '*.zip' | sort)
 	[ "$n" -ge 5 ]
 }
+
+@test "a type named like a built-in one in another schema gets no binary form" {
+	sql -c "CREATE SCHEMA s" -c "CREATE TYPE s.int4 AS ENUM ('1', '2')" \
+	    -c 'CREATE TABLE t (id int, e s.int4)'
+	printf '%s\n' '{"_table":"t","id":1,"e":"2"}' '{"_table":"t","id":2,"e":1}' \
+	    >"$BATS_TEST_TMPDIR/in.jsonl"
+	PGOPTIONS=$LOG_ALL run -0 cvx-pg-load -q -d "$DB" "$BATS_TEST_TMPDIR/in.jsonl"
+	assert_equal "$(copies_of t | grep -c 'FORMAT binary')" 0
+	assert_equal "$(sql -c 'SELECT e FROM t ORDER BY id')" "$(printf '2\n1')"
+}

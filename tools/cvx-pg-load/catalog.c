@@ -22,7 +22,8 @@ load_columns(struct table *t, const char *oid)
 	    " a.atthasdef OR a.attidentity <> '' OR t.typdefault IS NOT NULL"
 	    "  OR t.typdefaultbin IS NOT NULL,"
 	    " NOT EXISTS (SELECT 1 FROM pg_operator o WHERE o.oprname = '='"
-	    "  AND o.oprleft = bt.oid AND o.oprright = bt.oid)"
+	    "  AND o.oprleft = bt.oid AND o.oprright = bt.oid),"
+	    " bt.typnamespace = 'pg_catalog'::regnamespace"
 	    " FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid"
 	    " JOIN pg_type bt ON bt.oid = CASE WHEN t.typtype = 'd'"
 	    "  THEN t.typbasetype ELSE t.oid END"
@@ -46,7 +47,9 @@ load_columns(struct table *t, const char *oid)
 		    *PQgetvalue(r, i, 2));
 		c->elem = cvx_pgtype_of(PQgetvalue(r, i, 3),
 		    *PQgetvalue(r, i, 4));
-		c->bin = cvx_pgbin_of(PQgetvalue(r, i, 1));
+		/* A binary form is the built-in type's, not a namesake's. */
+		c->bin = *PQgetvalue(r, i, 7) == 't' ?
+		    cvx_pgbin_of(PQgetvalue(r, i, 1)) : CVX_BIN_NONE;
 		/* float4in read its text with strtod before PostgreSQL 12. */
 		if (c->bin == CVX_BIN_FLOAT4 && PQserverVersion(conn) < 120000)
 			c->bin = CVX_BIN_NONE;
