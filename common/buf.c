@@ -35,14 +35,6 @@ cvx_buf_add(struct cvx_buf *b, const void *s, size_t n)
 }
 
 void
-cvx_buf_addc(struct cvx_buf *b, char c)
-{
-	cvx_buf_grow(b, 1);
-	b->p[b->len++] = c;
-	b->p[b->len] = '\0';
-}
-
-void
 cvx_buf_adds(struct cvx_buf *b, const char *s)
 {
 	cvx_buf_add(b, s, strlen(s));
