@@ -72,10 +72,10 @@ $(FUZZ_DIR)/obj/fuzz/%.o: fuzz/%.c
 
 # json.c again without SSE2 (its 8-byte SWAR path), every symbol it
 # defines renamed swar_*, so the json harness can hold the two to each
-# other.
+# other.  -MT: its headers are the renamed object's prerequisites.
 $(FUZZ_SWAR_OBJ): common/json.c
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -U__SSE2__ -c -o $(@:.o=-plain.o) $<
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -U__SSE2__ -MT $@ -c -o $(@:.o=-plain.o) $<
 	$(FUZZ_NM) --defined-only -g $(@:.o=-plain.o) | \
 	    awk '{ print $$3, "swar_" $$3 }' >$(@:.o=.syms)
 	$(FUZZ_OBJCOPY) --redefine-syms=$(@:.o=.syms) $(@:.o=-plain.o) $@
