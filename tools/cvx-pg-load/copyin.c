@@ -64,17 +64,27 @@ copy_error(struct table *t, const PGresult *r)
 }
 
 /*
+ * Queue n bytes of COPY data, waiting for room in libpq's buffer
+ * (non-blocking); PQputCopyData's 1, or -1 when the COPY is over.
+ */
+static int
+put_data(const char *p, size_t n)
+{
+	int st;
+
+	while ((st = PQputCopyData(conn, p, (int)n)) == 0)
+		drain_once();
+	return st;
+}
+
+/*
  * Queue n bytes of COPY data for the COPY just opened, which the server
  * cannot have ended yet (it reads nothing before the first data).
  */
 static void
 queue(struct table *t, const char *p, size_t n)
 {
-	int st;
-
-	while ((st = PQputCopyData(conn, p, (int)n)) == 0)
-		drain_once();
-	if (st != 1)
+	if (put_data(p, n) != 1)
 		fail("table %s: %.*s", t->name, ONELINE(PQerrorMessage(conn)));
 	unsent = true;
 }
@@ -186,10 +196,7 @@ copyin_put(struct table *t, const char *p, size_t n)
 		drain();
 	if (traced(t))
 		cvx_buf_add(&t->seg, p, n);
-	/* 0: no room in libpq's buffer yet (non-blocking). */
-	while ((st = PQputCopyData(conn, p, (int)n)) == 0)
-		drain_once();
-	if (st == 1) {
+	if ((st = put_data(p, n)) == 1) {
 		unsent = true;
 		return NULL;
 	}
@@ -215,11 +222,8 @@ copyin_end(struct table *t)
 
 	if (binary) {
 		binary = false;
-		while ((st = PQputCopyData(conn, CVX_COPY_BINARY_TRAILER,
-		    2)) == 0)
-			drain_once();
 		/* -1: the server gave up on the COPY; its error is next. */
-		if (st != 1) {
+		if (put_data(CVX_COPY_BINARY_TRAILER, 2) != 1) {
 			active = NULL;
 			if (pg_wait(&r) != 0)
 				fail("database: %.*s", ONELINE(wait_why));

@@ -259,8 +259,8 @@ struct cvx_rows {
 	uint64_t nrows;		/* rows of the current COPY, sent or not */
 	struct cvx_buf tmp;	/* scratch */
 	bool	 binary;	/* rows are COPY binary: every listed column has
-				 * a binary form, and text is not forced */
-	bool	 text_only;	/* cvx_rows_set_text: COPY text from now on */
+				 * a binary form, and text is not forced (once
+				 * false, false for good) */
 	bool	 lines;		/* each row ends with its input line (int8) */
 };
 

@@ -67,7 +67,6 @@ cvx_rows_init(struct cvx_rows *r)
 void
 cvx_rows_set_text(struct cvx_rows *r)
 {
-	r->text_only = true;
 	r->binary = false;
 }
 
