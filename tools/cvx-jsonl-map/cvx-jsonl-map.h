@@ -315,14 +315,14 @@ const char *fast_string_end(const char *p);
  * otherwise.  The first worker's program is compiled here, so a program
  * that does not compile exits 2 before any output (prog_compile_failed).
  */
-void **workers_new(size_t n, const char **tabs, size_t ntabs,
+void **workers_new(size_t n, char *const *tabs, size_t ntabs,
     bool int64_str);
 /*
  * Before workers_new: tabs (workers_new) and exc[0..nexc) are fnmatch(3)
  * globs against the table identity (FNM_PATHNAME, as cvx-unzip -t, -x);
  * lines of an excluded table pass through unmapped.  exc is not copied.
  */
-void workers_exclude(const char **exc, size_t nexc);
+void workers_exclude(char *const *exc, size_t nexc);
 
 /* cvx_chunk_ops.process: map the lines of chunk (in a worker thread). */
 void work_chunk(void *worker, struct cvx_chunk *chunk);

@@ -190,8 +190,8 @@ main(int argc, char *argv[])
 
 	prog_load(prog_file, nprog ? argv[0] : NULL);
 	prog_args_check();
-	workers_exclude((const char **)excludes, nexcludes);
-	workers = workers_new((size_t)jobs, (const char **)tables, ntables,
+	workers_exclude(excludes, nexcludes);
+	workers = workers_new((size_t)jobs, tables, ntables,
 	    int64_string);
 
 	/* From here on a failure must reach the consumer: see cvx_die. */

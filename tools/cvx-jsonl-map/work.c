@@ -4,7 +4,6 @@
  * (-t, -x) and run through the program, in a thread of its own.
  */
 #include <err.h>
-#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,9 +31,9 @@ struct worker {
 };
 
 /* Tables the program applies to (-t globs; none: every table), not (-x). */
-static const char **tables;
+static char *const *tables;
 static size_t ntables;
-static const char **excludes;
+static char *const *excludes;
 static size_t nexcludes;
 /* --int64 string: quote integers beyond +-2^53 instead of failing. */
 static bool int64_string;
@@ -44,14 +43,14 @@ static struct fast_prog *fast;
 static bool fast_stats;
 
 void
-workers_exclude(const char **exc, size_t nexc)
+workers_exclude(char *const *exc, size_t nexc)
 {
 	excludes = exc;
 	nexcludes = nexc;
 }
 
 void **
-workers_new(size_t n, const char **tabs, size_t ntabs, bool int64_str)
+workers_new(size_t n, char *const *tabs, size_t ntabs, bool int64_str)
 {
 	struct worker *w;
 	void **ws;
@@ -104,24 +103,11 @@ workers_free(void **ws, size_t n)
 	free(ws);
 }
 
-/* Does any of the n globs pat match the table identity id? */
-static bool
-matches(const char **pat, size_t n, const char *id)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (fnmatch(pat[i], id, FNM_PATHNAME) == 0)
-			return true;
-	return false;
-}
-
 /* Is the table identity id (NUL-terminated) selected by -t and -x? */
 static bool
 table_selected(const char *id)
 {
-	return (ntables == 0 || matches(tables, ntables, id)) &&
-	    !matches(excludes, nexcludes, id);
+	return cvx_table_selected(id, tables, ntables, excludes, nexcludes);
 }
 
 /*
