@@ -31,6 +31,15 @@ bits() {
 	    sha256sum
 }
 
+# Every table of schema $2 holds the bits of its namesake in schema $3
+# (export $1, for the message).
+same_tables() {
+	local tab
+	for tab in $(sql -c "SELECT quote_ident(relname) FROM pg_class c JOIN pg_namespace s ON s.oid = relnamespace WHERE nspname = '$2' AND relkind = 'r'"); do
+		assert_equal "$1 $tab $(bits "$2.$tab")" "$1 $tab $(bits "$3.$tab")"
+	done
+}
+
 # A table of every type with a binary form, and documents meant to reach
 # every edge of their rules: integers at their limits, whole floats into
 # integers, $integer and $float, floats that round, NaN and infinities,
@@ -226,7 +235,7 @@ for i in range(1, 20001):
 
 @test "every real export into cvx-schema's DDL: the same bits by COPY binary and COPY text" {
 	require_corpus
-	local x tab n=0
+	local x n=0
 	sql -c 'CREATE SCHEMA txt'
 	while read -r x; do
 		n=$((n + 1))
@@ -240,16 +249,14 @@ for i in range(1, 20001):
 		    fail "$x: the binary load failed"
 		cvx-unzip "$x" | cvx-pg-load -q -d "$DB" -s txt --copy-format text ||
 		    fail "$x: the text load failed"
-		for tab in $(sql -c "SELECT quote_ident(relname) FROM pg_class c JOIN pg_namespace s ON s.oid = relnamespace WHERE nspname = 'public' AND relkind = 'r'"); do
-			assert_equal "$x $tab $(bits "public.$tab")" "$x $tab $(bits "txt.$tab")"
-		done
+		same_tables "$x" public txt
 	done < <(find "$CORPUS" -name '*.zip' | sort)
 	[ "$n" -ge 5 ]
 }
 
 @test "every real export with --create (doc jsonb takes the document): the same bits in both formats" {
 	require_corpus
-	local x tab n=0
+	local x n=0
 	while read -r x; do
 		n=$((n + 1))
 		sql -c 'DROP SCHEMA IF EXISTS bin CASCADE' \
@@ -258,9 +265,7 @@ for i in range(1, 20001):
 		    fail "$x: the binary load failed"
 		cvx-unzip "$x" | cvx-pg-load -q -d "$DB" -s txt --create \
 		    --copy-format text || fail "$x: the text load failed"
-		for tab in $(sql -c "SELECT quote_ident(relname) FROM pg_class c JOIN pg_namespace s ON s.oid = relnamespace WHERE nspname = 'bin' AND relkind = 'r'"); do
-			assert_equal "$x $tab $(bits "bin.$tab")" "$x $tab $(bits "txt.$tab")"
-		done
+		same_tables "$x" bin txt
 	done < <(find "$CORPUS" -name '*.zip' | sort)
 	[ "$n" -ge 5 ]
 }
