@@ -837,6 +837,18 @@ P
 	assert_output 7
 }
 
+@test "example: COPY text only, with --copy-format text" {
+	examples_setup
+	local from=$(($(wc -c <"$PGDIR/server.log") + 1))
+	PGOPTIONS='-c log_statement=all' run -0 bash -c 'cvx-unzip export.zip | cvx-pg-load --create --copy-format text'
+	run -0 sql -c 'SELECT count(*), min("_creationTime") FROM users'
+	assert_output '7|2023-11-14 22:13:20.00125+00'
+	# This load's COPY was text: no FORMAT binary in what it logged.
+	tail -c "+$from" "$PGDIR/server.log" >"$BATS_TEST_TMPDIR/log"
+	run -0 grep -c 'statement: COPY "public"."users"' "$BATS_TEST_TMPDIR/log"
+	run -1 grep -q 'statement: COPY "public"."users".*FORMAT binary' "$BATS_TEST_TMPDIR/log"
+}
+
 @test "example: the export's counts equal the database's" {
 	examples_setup
 	run -0 bash -c 'cvx-unzip export.zip | cvx-pg-load --create'
